@@ -1,0 +1,110 @@
+import type { Text } from '../core/text.js';
+
+export type Level = 1 | 2 | 3;
+
+export const CATEGORIES = [
+  'system',
+  'services',
+  'ssh',
+  'files',
+  'sysctl',
+  'mounts',
+  'modules',
+  'firewall',
+  'network',
+  'audit',
+  'docker',
+  'boot',
+  'seccomp',
+  'containers',
+] as const;
+
+export type Category = (typeof CATEGORIES)[number];
+
+/** Where the advice comes from: a heading of the Kimigayo hardening guide, plus a note when the level is our proposal. */
+export interface Source {
+  /** Heading of the guide's section, as written in the guide (Japanese). */
+  guide: string;
+  /** Why the level was chosen when the guide gives the setting without one. */
+  levelNote?: string;
+}
+
+/** An exception that makes a stricter-than-needed value acceptable, e.g. Debian's shadow 640 root:shadow. */
+export interface ModeAllowance {
+  osFamily: 'debian' | 'alpine';
+  maxMode: number;
+  group: string;
+  note: Text;
+}
+
+/** What a control checks. The engine has one evaluator per kind and no facts of its own. */
+export type CheckSpec =
+  | { kind: 'os-support' }
+  | { kind: 'service-disabled'; service: string; names: string[]; inetd: string[] }
+  | { kind: 'service-enabled'; service: string; names: string[]; runlevel: string; subject: 'iptables' | 'auditd' }
+  | { kind: 'sshd'; keyword: string; expected: string[] }
+  | { kind: 'file-mode'; path: string; maxMode: number; owner: string; group?: string; allow?: ModeAllowance[] }
+  | {
+      kind: 'sysctl';
+      key: string;
+      expected: string;
+      /** Accept this key and value instead where `key` does not exist on the kernel (mainline vs Debian patches). */
+      alternative?: { key: string; expected: string };
+      /** Only when the site profile says IPv6 is unused. */
+      requiresProfile?: 'ipv6-unused';
+    }
+  | { kind: 'mount'; mountpoint: string; options: string[]; fstype?: string; requireEntry: boolean }
+  | { kind: 'mount-removable'; options: string[] }
+  | { kind: 'module'; module: string }
+  | { kind: 'firewall'; family: 4 | 6; fact: FirewallFact }
+  | { kind: 'listening-ports' }
+  | { kind: 'audit-watch'; path: string; perms: string }
+  | { kind: 'audit-syscall'; arch: 'b64' | 'b32'; syscall: string; fields: string[] }
+  | { kind: 'docker-daemon'; key: string; expected: DockerExpectation }
+  | { kind: 'grub-password'; file: 'custom' | 'cfg' }
+  | { kind: 'seccomp-profiles'; rule: 'parse' | 'default-deny' | 'startable' | 'dangerous' | 'arch-names' }
+  | { kind: 'compose'; rule: ComposeRule };
+
+export type FirewallFact =
+  | 'persisted'
+  | 'input-policy'
+  | 'forward-policy'
+  | 'loopback'
+  | 'established'
+  | 'invalid'
+  | 'ssh'
+  | 'icmp-rate-limit'
+  | 'log-before-drop'
+  | 'anti-scan'
+  | 'unreachable'
+  | 'conntrack'
+  | 'ipv6-ruleset';
+
+export type DockerExpectation =
+  | { equals: boolean | string }
+  | { nonEmpty: true }
+  | { seccompFile: true }
+  | { logOpts: string[] };
+
+export type ComposeRule =
+  | 'read-only'
+  | 'tmpfs-tmp'
+  | 'no-new-privileges'
+  | 'cap-drop-all'
+  | 'pids-limit'
+  | 'resource-limits'
+  | 'non-root'
+  | 'no-privileged';
+
+export interface Control {
+  /** Stable, lower-case, dotted, naming the thing checked, e.g. `sysctl.kernel.kptr_restrict`. */
+  id: string;
+  level: Level;
+  category: Category;
+  title: Text;
+  rationale: Text;
+  source: Source;
+  check: CheckSpec;
+  /** Needs a running kernel of its own: not applicable inside a container. */
+  hostOnly?: boolean;
+}

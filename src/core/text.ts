@@ -1,0 +1,26 @@
+/** A user-facing string in both languages the product speaks. */
+export interface Text {
+  en: string;
+  ja: string;
+}
+
+export type Lang = keyof Text;
+
+export function text(en: string, ja: string): Text {
+  return { en, ja };
+}
+
+/** Pick the language of a locale string such as `ja_JP.UTF-8`; anything else is English. */
+export function langFromLocale(locale: string | undefined): Lang | undefined {
+  if (locale === undefined || locale === '') return undefined;
+  return locale.toLowerCase().startsWith('ja') ? 'ja' : 'en';
+}
+
+/** Follow POSIX precedence: LC_ALL, then LC_MESSAGES, then LANG. */
+export function langFromEnv(env: NodeJS.ProcessEnv): Lang {
+  for (const name of ['LC_ALL', 'LC_MESSAGES', 'LANG'] as const) {
+    const lang = langFromLocale(env[name]);
+    if (lang !== undefined) return lang;
+  }
+  return 'en';
+}

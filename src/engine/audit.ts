@@ -1,0 +1,82 @@
+import { controlsForLevel } from '../catalog/index.js';
+import type { Control, Level } from '../catalog/types.js';
+import { text } from '../core/text.js';
+import type { Profile } from '../profile/profile.js';
+import { EMPTY_PROFILE } from '../profile/profile.js';
+import type { Target } from '../target/target.js';
+import { AuditContext } from './context.js';
+import { loadSupportTable } from './checks/ossupport.js';
+import type { SupportTable } from './checks/ossupport.js';
+import { makeEvaluators } from './evaluators.js';
+import type { EvaluatorTable } from './evaluators.js';
+import type { ControlResult, Outcome } from './types.js';
+import { errorOutcome, notApplicable } from './types.js';
+
+export interface AuditOptions {
+  level: Level;
+  profile?: Profile;
+  /** The date support status is judged on; today by default. */
+  today?: Date;
+  supportTable?: SupportTable;
+  /** Only controls whose id starts with one of these. */
+  only?: string[];
+}
+
+export interface Summary {
+  pass: number;
+  fail: number;
+  notApplicable: number;
+  error: number;
+  /** Share of evaluated controls that pass, 0-100; errors count against it, not-applicable does not. */
+  score: number;
+}
+
+export interface AuditReport {
+  target: Target;
+  level: Level;
+  results: ControlResult[];
+  summary: Summary;
+}
+
+const MANAGED_BY_HOST = text(
+  'not applicable: managed by the host (this target is a container)',
+  '該当なし: ホスト側で管理されています(このターゲットはコンテナです)',
+);
+
+function evaluateControl(control: Control, context: AuditContext, evaluators: EvaluatorTable): Outcome {
+  if (control.hostOnly === true && context.target.container.container) return notApplicable(MANAGED_BY_HOST);
+  const evaluate = evaluators[control.check.kind] as (check: Control['check'], control: Control, context: AuditContext) => Outcome;
+  try {
+    return evaluate(control.check, control, context);
+  } catch (error) {
+    // A bug in an evaluator must not end the audit; the control reports it instead.
+    const message = error instanceof Error ? error.message : String(error);
+    return errorOutcome(
+      text(`internal error while evaluating: ${message}; please report it with this control id`, `評価中に内部エラーが発生しました: ${message}。このコントロール ID を添えて報告してください`),
+      [],
+    );
+  }
+}
+
+export function summarize(results: ControlResult[]): Summary {
+  const count = (status: ControlResult['status']): number => results.filter((result) => result.status === status).length;
+  const summary = { pass: count('pass'), fail: count('fail'), notApplicable: count('not-applicable'), error: count('error'), score: 100 };
+  const evaluated = summary.pass + summary.fail + summary.error;
+  if (evaluated > 0) summary.score = Math.round((100 * summary.pass) / evaluated);
+  return summary;
+}
+
+/** Evaluate every control of the level (and the levels below) against the target. */
+export function runAudit(target: Target, options: AuditOptions): AuditReport {
+  const context = new AuditContext(target, options.profile ?? EMPTY_PROFILE, options.today ?? new Date());
+  const evaluators = makeEvaluators(options.supportTable ?? loadSupportTable());
+
+  let controls = controlsForLevel(options.level);
+  if (options.only !== undefined && options.only.length > 0) {
+    const prefixes = options.only;
+    controls = controls.filter((control) => prefixes.some((prefix) => control.id === prefix || control.id.startsWith(`${prefix}.`) || control.id.startsWith(prefix)));
+  }
+
+  const results = controls.map((control): ControlResult => ({ control, ...evaluateControl(control, context, evaluators) }));
+  return { target, level: options.level, results, summary: summarize(results) };
+}

@@ -1,0 +1,56 @@
+import { text } from '../../core/text.js';
+import { loadModprobe } from '../../model/modprobe.js';
+import type { ModprobeModel } from '../../model/modprobe.js';
+import type { AuditContext, Evaluator } from '../context.js';
+import { problemsOutcome } from '../context.js';
+import type { Evidence } from '../types.js';
+import { fail, pass } from '../types.js';
+
+export function modprobeModel(context: AuditContext): ModprobeModel {
+  return context.model('modprobe', () => loadModprobe(context.target.fs));
+}
+
+/** `install <module> /bin/true` in the effective modprobe.d configuration, and not loaded when live. */
+export const evaluateModule: Evaluator<'module'> = (check, _control, context) => {
+  const model = modprobeModel(context);
+  const problems = model.problemsFor(check.module).filter((problem) => problem.severity === 'error');
+  if (problems.length > 0) return problemsOutcome(problems);
+
+  const decision = model.isDisabled(check.module);
+  const install = decision.install;
+  const evidence: Evidence[] = [];
+  if (install !== undefined) evidence.push({ path: install.path, line: install.line, detail: `install ${install.module} ${install.command}` });
+  for (const line of model.blacklisted(check.module) ?? []) evidence.push({ path: line.path, line: line.line, detail: `blacklist ${line.module}` });
+  const expected = `install ${check.module} /bin/true`;
+  const actual = install === undefined ? 'no install line' : `install ${install.module} ${install.command}`;
+
+  if (!decision.disabled) {
+    const blacklistOnly = (model.blacklisted(check.module) ?? []).length > 0 && install === undefined;
+    return fail(
+      blacklistOnly
+        ? text(
+            `${check.module} is only blacklisted, which stops automatic loading by alias but not "modprobe ${check.module}"; add "install ${check.module} /bin/true" to a file in /etc/modprobe.d`,
+            `${check.module} は blacklist のみで、別名による自動読み込みは防げますが "modprobe ${check.module}" は防げません。/etc/modprobe.d のファイルに "install ${check.module} /bin/true" を追加してください`,
+          )
+        : text(
+            `${check.module} can be loaded (${actual}); add "install ${check.module} /bin/true" to a file in /etc/modprobe.d`,
+            `${check.module} を読み込めます(${actual})。/etc/modprobe.d のファイルに "install ${check.module} /bin/true" を追加してください`,
+          ),
+      evidence,
+      { expected, actual },
+    );
+  }
+
+  const runtime = context.target.runtime;
+  if (runtime !== undefined) {
+    const loadedName = check.module.replace(/-/g, '_');
+    if (runtime.loadedModules().has(loadedName)) {
+      return fail(
+        text(`persisted but not live: ${check.module} is loaded now (/proc/modules); unload it with modprobe -r ${check.module} or reboot`, `永続設定はあるが稼働中に ${check.module} が読み込まれています(/proc/modules)。modprobe -r ${check.module} で外すか再起動してください`),
+        [...evidence, { path: '/proc/modules', detail: `${loadedName} loaded` }],
+        { expected, actual: `${actual}; loaded` },
+      );
+    }
+  }
+  return pass(evidence, { expected, actual });
+};

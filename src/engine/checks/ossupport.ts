@@ -1,0 +1,106 @@
+import * as fs from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { text } from '../../core/text.js';
+import type { OsRelease } from '../../target/target.js';
+import type { Evaluator } from '../context.js';
+import { fail, notApplicable, pass } from '../types.js';
+
+export interface SupportRow {
+  id: string;
+  version: string;
+  name?: string;
+  status?: 'supported' | 'limited' | 'unsupported';
+  supportedUntil?: string;
+  limitedUntil?: string;
+  source?: string;
+}
+
+export interface SupportTable {
+  path: string;
+  releases: SupportRow[];
+}
+
+export const DEFAULT_SUPPORT_TABLE = fileURLToPath(new URL('../../../../data/os-support.json', import.meta.url));
+
+/** Load a support table; throws an Error whose message names the file and the problem. */
+export function loadSupportTable(path: string = DEFAULT_SUPPORT_TABLE): SupportTable {
+  const raw: unknown = JSON.parse(fs.readFileSync(path, 'utf8'));
+  const releases = (raw as { releases?: unknown }).releases;
+  if (!Array.isArray(releases)) throw new Error(`${path}: expected an object with a "releases" array`);
+  releases.forEach((row: unknown, index) => {
+    const entry = row as Partial<SupportRow>;
+    if (typeof entry.id !== 'string' || typeof entry.version !== 'string') {
+      throw new Error(`${path}: releases[${index}] needs string fields "id" and "version"`);
+    }
+    for (const field of ['supportedUntil', 'limitedUntil'] as const) {
+      const value = entry[field];
+      if (value !== undefined && Number.isNaN(Date.parse(value))) {
+        throw new Error(`${path}: releases[${index}].${field} is not a date (YYYY-MM-DD): ${value}`);
+      }
+    }
+  });
+  return { path, releases: releases as SupportRow[] };
+}
+
+function versionMatches(versionId: string, version: string): boolean {
+  return versionId === version || versionId.startsWith(`${version}.`);
+}
+
+export function findRow(table: SupportTable, os: OsRelease): SupportRow | undefined {
+  for (const id of [os.id, ...os.idLike]) {
+    const row = table.releases.find((entry) => entry.id === id && versionMatches(os.versionId, entry.version));
+    if (row !== undefined) return row;
+  }
+  return undefined;
+}
+
+export function supportStatus(row: SupportRow, today: Date): 'supported' | 'limited' | 'unsupported' {
+  if (row.status !== undefined) return row.status;
+  const day = today.toISOString().slice(0, 10);
+  if (row.supportedUntil !== undefined && day <= row.supportedUntil) return 'supported';
+  if (row.limitedUntil !== undefined && day <= row.limitedUntil) return 'limited';
+  return 'unsupported';
+}
+
+export function makeOsSupportEvaluator(table: SupportTable): Evaluator<'os-support'> {
+  return (_check, _control, context) => {
+    const os = context.target.os;
+    if (os.path === undefined) {
+      return notApplicable(text('no /etc/os-release on this target', 'このターゲットには /etc/os-release がありません'));
+    }
+    const release = `${os.id} ${os.versionId}`.trim();
+    const evidence = [{ path: os.path, detail: os.prettyName || release }];
+    const row = findRow(table, os);
+    if (row === undefined) {
+      return fail(
+        text(
+          `${release} is not in the support table ${table.path}; add a row for it or pass an updated table with --os-support FILE`,
+          `${release} はサポート表 ${table.path} にありません。行を追加するか、更新した表を --os-support FILE で指定してください`,
+        ),
+        evidence,
+        { expected: 'supported', actual: 'unknown' },
+      );
+    }
+    const status = supportStatus(row, context.today);
+    const until = row.limitedUntil ?? row.supportedUntil;
+    if (status === 'supported') return pass(evidence, { expected: 'supported', actual: status });
+    if (status === 'limited') {
+      return pass(evidence, {
+        expected: 'supported',
+        actual: status,
+        reason: text(
+          `${release} has limited (LTS) support${until === undefined ? '' : ` until ${until}`}; plan the upgrade`,
+          `${release} は限定(LTS)サポート中です${until === undefined ? '' : `(${until} まで)`}。アップグレードを計画してください`,
+        ),
+      });
+    }
+    return fail(
+      text(
+        `${release} no longer receives security updates${until === undefined ? '' : ` (support ended ${until})`}; upgrade to a supported release`,
+        `${release} にはセキュリティ更新が提供されていません${until === undefined ? '' : `(${until} にサポート終了)`}。サポート中のリリースへアップグレードしてください`,
+      ),
+      evidence,
+      { expected: 'supported', actual: status },
+    );
+  };
+}
