@@ -10,7 +10,8 @@
 #   --check builds nothing: it exits 0 when DEST is up to date and 1 otherwise.
 #
 # The tree is built in a temporary directory beside DEST and renamed into
-# place only when complete. DEST/.kh-rootfs-version records the build recipe,
+# place only when complete. A lock file .NAME.lock beside DEST keeps two runs
+# from building at once. DEST/.kh-rootfs-version records the build recipe,
 # so a run with an up-to-date DEST does nothing, and a change to PACKAGES or
 # BUILD_REVISION rebuilds it. Must run as root: debootstrap and chroot need it.
 set -Eeuo pipefail
@@ -81,8 +82,8 @@ stage_in_namespace() {
     log "debootstrap --variant=minbase $SUITE from $mirror"
     debootstrap --variant=minbase "$SUITE" "$tree" "$mirror"
 
-    # invoke-rc.d asks policy-rc.d before it starts a service: exit code 101
-    # forbids every action, so no package script starts a daemon.
+    # invoke-rc.d runs policy-rc.d before it starts a service, and exit code
+    # 101 forbids every action, so no package script starts a daemon.
     printf '#!/bin/sh\nexit 101\n' >"$tree/usr/sbin/policy-rc.d"
     chmod 755 "$tree/usr/sbin/policy-rc.d"
 
@@ -118,8 +119,8 @@ check_tree() {
         [ -e "$tree$path" ] || [ -L "$tree$path" ] || fail "the built tree has no $path"
     done
 
-    # Debian's openrc package creates the runlevel directories in its postinst;
-    # the tool reads them, so their absence means the install went wrong.
+    # Debian's openrc package ships some runlevel directories and its postinst
+    # fills them. The tool reads them, so their absence means the install failed.
     [ -d "$tree/etc/runlevels" ] || fail "the built tree has no /etc/runlevels"
 }
 

@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Assemble a root file system laid out like a Kimigayo OS 2.0.1 image (minimal
 # variant) for the tests. The real image cannot be downloaded here, so this
-# tree rebuilds it from what is known of it: an Alpine-style layout with a
-# static BusyBox, musl's dynamic loader, OpenRC started from BusyBox init, a
-# performance sysctl file, and no sshd, iptables, auditd, bootloader, kernel
-# modules or package manager.
+# script rebuilds it from the published facts about the image. It has an
+# Alpine-style layout with a static BusyBox, musl's dynamic loader, OpenRC
+# started from BusyBox init and a performance sysctl file. It has no sshd,
+# iptables, auditd, bootloader, kernel modules or package manager.
 #
 # Usage: scripts/build-kimigayo-rootfs.sh [--check] [DEST]
 #   DEST defaults to $KH_CACHE_DIR/rootfs/kimigayo, where KH_CACHE_DIR
@@ -223,7 +223,7 @@ EOF
 
 write_sysctl() {
     # The image ships this file and no /etc/sysctl.conf. Its
-    # tcp_timestamps = 1 is the value that the hardening guide sets to 0.
+    # tcp_timestamps = 1 conflicts with the hardening guide, which sets 0.
     put 644 etc/sysctl.d/99-kimigayo-performance.conf <<'EOF'
 # Kimigayo OS performance tuning
 

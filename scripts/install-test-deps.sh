@@ -93,7 +93,7 @@ install_packages() {
     stop_new_daemons "$before"
 }
 
-# npm ci when node_modules is missing or older than package-lock.json.
+# Run npm ci when node_modules is missing or older than package-lock.json.
 # node_modules/.package-lock.json is the file that npm writes on every install.
 install_node_modules() {
     local marker=node_modules/.package-lock.json

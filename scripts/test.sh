@@ -41,7 +41,7 @@ else
 fi
 
 if [ "${#files[@]}" -eq 0 ]; then
-    printf 'test.sh: error: no compiled test files found under dist/test\n' >&2
+    printf 'test.sh: error: no compiled test files found under dist/test; add test/**/*.test.ts files\n' >&2
     exit 1
 fi
 

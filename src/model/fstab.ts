@@ -48,7 +48,7 @@ export function loadFstab(fs: RootFs): FstabModel {
       path: FSTAB_PATH,
       code: `fstab.file-${error.code}`,
       severity: 'error',
-      message: text(`cannot read ${FSTAB_PATH}: ${error.detail.en}`, `${FSTAB_PATH} を読み込めません: ${error.detail.ja}`),
+      message: text(`failed to read ${FSTAB_PATH}: ${error.detail.en}`, `${FSTAB_PATH} の読み込みに失敗しました: ${error.detail.ja}`),
     });
   }
 
@@ -87,7 +87,7 @@ function collectLineProblems(document: FstabDocument, problems: FstabProblem[]):
   }
 }
 
-/** The second field of a line that failed to parse, which is usually its mount point. */
+/** Return the second field of a line that failed to parse, which is usually its mount point. */
 function mountPointHint(document: FstabDocument, lineNumber: number | undefined): string | undefined {
   const line = document.lines.find((candidate) => candidate.line === lineNumber);
   if (line === undefined) return undefined;
@@ -99,7 +99,7 @@ function mountPointHint(document: FstabDocument, lineNumber: number | undefined)
 export interface LiveMounts {
   document: FstabDocument;
   entries: FstabEntry[];
-  /** The mount a process sees at `mountPoint`: the last one mounted there, which hides the earlier ones. */
+  /** The mount visible at `mountPoint`: the last one mounted there, which hides the earlier ones. */
   visibleMount(mountPoint: string): FstabEntry | undefined;
   /** Every mount at `mountPoint`, oldest first. */
   mountsAt(mountPoint: string): FstabEntry[];

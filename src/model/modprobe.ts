@@ -9,16 +9,17 @@ import { pointsToDevNull } from './sysctl.js';
 
 /**
  * Module loading configuration as kmod's modprobe reads it (libkmod.c default_config_paths and
- * libkmod-config.c conf_files_list, kmod 30 to 33): the files ending in `.conf` or `.alias`
- * (names starting with `.` skipped) in /etc/modprobe.d, /run/modprobe.d,
- * /usr/local/lib/modprobe.d, /usr/lib/modprobe.d and /lib/modprobe.d are merged into one list
- * sorted by file name (strcmp); a name seen in an earlier directory hides the same name in a
- * later one. The files are then parsed in that order. For `install`, kmod uses the first
- * matching line (kmod_module_get_install_commands), matching the config name as an fnmatch(3)
- * pattern against the module name.
+ * libkmod-config.c conf_files_list).
  *
- * NOTE: kmod before 30 has no /usr/lib/modprobe.d, and BusyBox modprobe reads only
- * /etc/modprobe.conf and /etc/modprobe.d; this model follows kmod.
+ * kmod merges the files of all configuration directories into one list sorted by file name
+ * (strcmp), and a name seen in an earlier directory hides the same name in a later one. Only
+ * names ending in `.conf` or `.alias` count, and names starting with `.` are skipped. The files
+ * are then parsed in that order. For `install`, kmod uses the first line whose name, read as an
+ * fnmatch(3) pattern, matches the module (kmod_module_get_install_commands).
+ *
+ * NOTE: /usr/lib/modprobe.d (DISTCONFDIR) is read by newer kmod only. Debian 12's kmod 30
+ * lacks it, which makes no difference where /lib is a link to /usr/lib. BusyBox modprobe
+ * reads only /etc/modprobe.conf and /etc/modprobe.d, and this model does not cover it.
  */
 
 export const MODPROBE_DIRS: readonly string[] = [
@@ -187,7 +188,7 @@ function readFile(fs: RootFs, file: ModprobeFile, problems: ModprobeProblem[]): 
       path: file.path,
       code: `modprobe.file-${error.code}`,
       severity: 'error',
-      message: text(`cannot read ${file.path}: ${error.detail.en}`, `${file.path} を読み込めません: ${error.detail.ja}`),
+      message: text(`failed to read ${file.path}: ${error.detail.en}`, `${file.path} の読み込みに失敗しました: ${error.detail.ja}`),
     });
     return { file };
   }
@@ -209,7 +210,7 @@ function collectLineProblems(document: ModprobeDocument, problems: ModprobeProbl
   }
 }
 
-/** The module a line names: its second word, which is the module for every command. */
+/** Return the module a line names: its second word, which is the module for every command. */
 function moduleHintOf(document: ModprobeDocument, lineNumber: number | undefined): string | undefined {
   const line = document.lines.find((candidate) => candidate.line === lineNumber);
   if (line === undefined) return undefined;

@@ -54,6 +54,8 @@ export interface SshdEffective {
   source: SshdSource;
   /** Every other line of the global section that sets the keyword, in the order sshd reads them. */
   others: SshdEvidence[];
+  /** The winning config line, for editing it in place; unset for defaults and command-line options. */
+  directive?: SshdDirective;
   accumulates: boolean;
   /** False when a file or line that sshd reads before the winner could not be read or understood. */
   known: boolean;
@@ -93,6 +95,7 @@ export interface SshdMatchOverride {
   value: string[];
   path: string;
   line: number;
+  directive?: SshdDirective;
   known: boolean;
 }
 
@@ -147,7 +150,7 @@ export interface SshdModel {
    */
   matchOverrides(keyword: string): SshdMatchOverride[];
   ports(): SshdPorts;
-  /** What could not be read or understood; each makes the values it may hide unknown. */
+  /** Files and lines that could not be read or understood. Each makes the values it may hide unknown. */
   problems: Problem[];
   /** Lines sshd accepts but ignores, such as deprecated keywords. */
   warnings: Problem[];
@@ -220,8 +223,8 @@ interface Entry {
   source: 'config' | 'command-line';
   block: SshdMatchBlock | undefined;
   /**
-   * Set when this place could not be understood: for a setting, its value is unknown; for a
-   * file that could not be read (no keyword), any keyword may be set there.
+   * Reason this place could not be understood. For a setting, its value is unknown. An entry
+   * with no keyword is a file that could not be read, so any keyword may be set there.
    */
   problem?: Problem;
 }
@@ -258,7 +261,10 @@ function valueProblem(keyword: string, values: string[], path: string, line: num
   return problem(
     path,
     'sshd.invalid-port',
-    text(`invalid port "${portText}": sshd refuses to start; use a number from 1 to 65535`, `ポート "${portText}" は不正です。sshd は起動しません。1 から 65535 の数値を指定してください`),
+    text(
+      `invalid port "${portText}": sshd refuses to start; use a number from 1 to 65535`,
+      `ポート "${portText}" は不正です。sshd は起動しません。1 から 65535 の数値を指定してください`,
+    ),
     line,
     portText,
   );
@@ -297,7 +303,7 @@ function readShellFile(state: LoadState, path: string): ShellVarsDocument | unde
   }
 }
 
-/** Whether a service variable's value can be used as it is: no quote errors, no shell expansion. */
+/** Check that a service variable's value can be used as written: no quote errors, no shell expansion. */
 function usableAssignment(state: LoadState, doc: ShellVarsDocument, assignment: ShellAssignment): boolean {
   const broken = doc.diagnostics.find((found) => found.line === assignment.line && found.severity === 'error');
   if (broken !== undefined) {
@@ -339,10 +345,10 @@ function firstSet(
 }
 
 /**
- * Build sshd's arguments from /etc/conf.d/sshd the way Alpine's /etc/init.d/sshd does:
- * `cfgfile` defaults to `$SSHD_CONFIG`, then `${SSHD_CONFDIR:-/etc/ssh}/sshd_config`;
- * `command_args` defaults to `$SSHD_OPTS`; and `-f $cfgfile` is appended after command_args
- * when cfgfile is not /etc/ssh/sshd_config, so it overrides a `-f` there.
+ * Build sshd's arguments from /etc/conf.d/sshd the way Alpine's /etc/init.d/sshd does.
+ * `cfgfile` defaults to `$SSHD_CONFIG`, then to `${SSHD_CONFDIR:-/etc/ssh}/sshd_config`, and
+ * `command_args` defaults to `$SSHD_OPTS`. The script appends `-f $cfgfile` after command_args
+ * when cfgfile is not /etc/ssh/sshd_config, so cfgfile overrides a `-f` in command_args.
  */
 function openrcArguments(state: LoadState, doc: ShellVarsDocument): { word: string; at: ShellAssignment }[] {
   const words: { word: string; at: ShellAssignment }[] = [];
@@ -364,11 +370,18 @@ function openrcArguments(state: LoadState, doc: ShellVarsDocument): { word: stri
   return words;
 }
 
-function commandLineOption(state: LoadState, result: CommandLineResult, option: string, value: string, at: ShellAssignment, path: string): void {
+function commandLineOption(
+  state: LoadState,
+  result: CommandLineResult,
+  option: string,
+  value: string,
+  at: ShellAssignment,
+  path: string,
+): void {
   const recorded: SshdCommandLineOption = { option: `-${option}`, value, path, line: at.line, variable: at.name };
   result.options.push(recorded);
-  const add = (keyword: string, values: string[], directive?: SshdDirective): void => {
-    result.entries.push({ keyword, value: values, path, line: at.line, source: 'command-line', block: undefined, ...(directive ? { directive } : {}) });
+  const add = (keyword: string, values: string[]): void => {
+    result.entries.push({ keyword, value: values, path, line: at.line, source: 'command-line', block: undefined });
   };
 
   switch (option) {
@@ -407,9 +420,21 @@ function addOption(state: LoadState, result: CommandLineResult, value: string, a
   const directive = parsed.directive;
   if (directive === undefined || failed !== undefined) {
     const reason = failed !== undefined ? problemFromDiagnostic(failed) : undefined;
+    // The diagnostic's column counts within the -o value, not within the service file's line.
+    if (reason !== undefined) delete reason.column;
     addBarrier(
       state,
-      reason ?? problem(path, 'sshd.bad-command-line-option', text(`-o "${value}" is empty`, `-o "${value}" が空です`), at.line, value),
+      reason ??
+        problem(
+          path,
+          'sshd.bad-command-line-option',
+          text(
+            `-o "${value}" has no keyword: write it as Keyword=value`,
+            `-o "${value}" にキーワードがありません。Keyword=value の形で指定してください`,
+          ),
+          at.line,
+          value,
+        ),
       undefined,
     );
     return;
@@ -443,7 +468,10 @@ function applyArguments(state: LoadState, words: { word: string; at: ShellAssign
         problem(
           path,
           'sshd.extra-argument',
-          text(`sshd rejects the extra argument "${word}" and does not start`, `sshd は余分な引数 "${word}" を受け付けず、起動しません`),
+          text(
+            `sshd rejects the extra argument "${word}" and does not start; options start with -`,
+            `sshd は余分な引数 "${word}" を受け付けず、起動しません。オプションは - で始めてください`,
+          ),
           at.line,
           word,
         ),
@@ -489,7 +517,10 @@ function readConfig(state: LoadState, path: string, block: SshdMatchBlock | unde
   if (++state.filesRead > MAX_FILES_READ) {
     addBarrier(
       state,
-      problem(path, 'sshd.too-many-files', text(`more than ${MAX_FILES_READ} config files read: stopped here`, `${MAX_FILES_READ} を超える設定ファイルを読んだため、ここで止めました`)),
+      problem(path, 'sshd.too-many-files', text(
+        `more than ${MAX_FILES_READ} config files read (an Include loop?): stopped reading here; check the Include lines`,
+        `${MAX_FILES_READ} を超える設定ファイルを読んだため(Include のループ?)、ここで読み込みを止めました。Include 行を確認してください`,
+      )),
       block,
     );
     return undefined;
@@ -500,7 +531,7 @@ function readConfig(state: LoadState, path: string, block: SshdMatchBlock | unde
   let source: string;
   try {
     if (state.fs.isDirectory(path)) {
-      // sshd reads a directory matched by an Include glob as an empty file.
+      // sshd reads a directory matched by an Include glob as an empty file (OpenSSH 9.2, glibc).
       source = '';
     } else {
       source = state.fs.readText(path).text;
@@ -528,8 +559,8 @@ function matchGlob(name: string, pattern: string): boolean {
 /** Expand one Include argument as servconf.c does: relative to /etc/ssh, sorted, no match is fine. */
 function includeFiles(state: LoadState, pattern: string): string[] {
   const absolute = pattern.startsWith('/') || pattern.startsWith('~') ? pattern : `${SSH_DIR}/${pattern}`;
-  // NOTE: sshd does not expand `~` in Include; such a pattern is taken relative to its working
-  // directory, which is `/` for a daemon, and that is how RootFs reads it too.
+  // NOTE: sshd calls glob(3) without GLOB_TILDE, so a `~/x` pattern is relative to the directory
+  // sshd was started in. That is `/` under OpenRC and systemd, which is how RootFs reads it.
   return state.fs.glob(absolute, matchGlob);
 }
 
@@ -594,10 +625,10 @@ function addSetting(state: LoadState, doc: SshdDocument, directive: SshdDirectiv
 }
 
 /**
- * Read one config file in place. Following servconf.c: a Match ends at the end of the file it is
- * in, because sshd restores the including file's Match state after every included file; and a
- * file included inside a Match block belongs to that block, where its own Match lines apply only
- * when the enclosing block matches too (sshd parses it with SSHCFG_NEVERMATCH otherwise).
+ * Read one config file in place, following servconf.c. A Match ends at the end of the file it is
+ * in, because sshd restores the including file's Match state after every included file. A file
+ * included inside a Match block belongs to that block. Its own Match lines apply only when the
+ * enclosing block matches too, because sshd otherwise parses it with SSHCFG_NEVERMATCH.
  */
 function walkFile(state: LoadState, path: string, depth: number, enclosing: SshdMatchBlock | undefined): void {
   if (depth > MAX_INCLUDE_DEPTH) {
@@ -682,6 +713,7 @@ function evaluateGlobal(entries: Entry[], keyword: string, portsFromCommandLine:
   result.path = first.path;
   result.line = first.line;
   result.source = first.source;
+  if (first.directive !== undefined && first.source === 'config') result.directive = first.directive;
   if (accumulates) result.others = [...winners.slice(1).map(evidence), ...others];
   return result;
 }
@@ -701,7 +733,10 @@ function evaluateMatch(entries: Entry[], keyword: string): SshdMatchOverride[] {
     }
     if (entry.keyword !== key) continue;
     decided.add(block);
-    found.push({ block, value: entry.value, path: entry.path, line: entry.line, known: !hidden.has(block) && entry.problem === undefined });
+    const known = !hidden.has(block) && entry.problem === undefined;
+    const override: SshdMatchOverride = { block, value: entry.value, path: entry.path, line: entry.line, known };
+    if (entry.directive !== undefined) override.directive = entry.directive;
+    found.push(override);
   }
   return found;
 }
@@ -738,7 +773,7 @@ function evaluatePorts(entries: Entry[], portsFromCommandLine: boolean): SshdPor
   const portEntries = entries.filter((entry) => usable(entry, 'port') && !(portsFromCommandLine && entry.source === 'config'));
   const listenEntries = entries.filter((entry) => usable(entry, 'listenaddress'));
 
-  // Every Port line holds one port; with none sshd listens on 22.
+  // Every Port line sets one port. Without any, sshd listens on 22.
   const ports = portEntries.map((entry) => ({ port: parsePort(entry.value[0] ?? '') as number, entry }));
   const where = (entry: Entry | undefined): Omit<SshdListen, 'port' | 'address'> =>
     entry === undefined ? { source: 'default' } : { path: entry.path, line: entry.line, source: entry.source };
@@ -756,7 +791,7 @@ function evaluatePorts(entries: Entry[], portsFromCommandLine: boolean): SshdPor
       result.listen.push({ address: host, port: parsePort(port) as number, ...where(entry) });
       continue;
     }
-    for (const each of portList) result.listen.push({ address: host, port: each.port, ...where(entry) });
+    for (const listenPort of portList) result.listen.push({ address: host, port: listenPort.port, ...where(entry) });
   }
   return result;
 }
@@ -798,7 +833,10 @@ export function loadSshd(fs: RootFs, options: SshdLoadOptions = {}): SshdModel {
       problem(
         configPath,
         'sshd.config-missing',
-        text(`${configPath} does not exist: sshd refuses to start without it`, `${configPath} が存在しません。sshd はこのファイルなしでは起動しません`),
+        text(
+          `${configPath} does not exist: sshd refuses to start without it`,
+          `${configPath} が存在しません。sshd はこのファイルなしでは起動しません`,
+        ),
       ),
       undefined,
     );

@@ -12,12 +12,12 @@ import { isSysctlGlob, normalizeSysctlKey, parseSysctl, sysctlKeyMatches } from 
  * Load orders, checked against the sources:
  * - 'openrc-busybox' (Kimigayo OS, scripts/build-rootfs.sh of Kazuki-0731/Kimigayo): the
  *   OpenRC `sysctl` service is patched to collect every readable `*.conf` from /run/sysctl.d,
- *   /etc/sysctl.d, /usr/local/lib/sysctl.d, /usr/lib/sysctl.d and /lib/sysctl.d (shell glob
- *   order within each directory), then /etc/sysctl.conf, and to pass them all to one
- *   `sysctl -e -p FILE...`. No file is skipped because of its name, so a same-named file in a
- *   later directory is read too. BusyBox 1.35 `sysctl -p` (procps/sysctl.c) splits each line
- *   at the first `=`; it has no glob support and writes `-key` as the literal key, so neither
- *   kind of line takes effect. Lines with an empty value are rejected as bad lines.
+ *   /etc/sysctl.d, /usr/local/lib/sysctl.d, /usr/lib/sysctl.d and /lib/sysctl.d, in that
+ *   order and in shell glob order within each directory. /etc/sysctl.conf comes last, and all
+ *   of them go to one `sysctl -e -p FILE...`. No file is skipped because of its name, so a
+ *   same-named file in a later directory is read too. BusyBox 1.35 `sysctl -p` splits each
+ *   line at the first `=`. It has no glob support and writes `-key` as the literal key, so
+ *   neither kind of line takes effect, and it rejects a line with an empty value.
  * - 'procps' (procps-ng src/sysctl.c, PreloadSystem, 4.0.x): `*.conf` from /etc/sysctl.d,
  *   /run/sysctl.d, /usr/local/lib/sysctl.d, /usr/lib/sysctl.d and /lib/sysctl.d; a name seen
  *   in an earlier directory hides the same name later; the files are sorted by name (strcmp)
@@ -147,7 +147,7 @@ function isSystemdInit(fs: RootFs): boolean {
   return hasSystemdSysctl && !fs.isDirectory('/etc/runlevels');
 }
 
-/** The path of a BusyBox sysctl, or undefined when sysctl is another program. */
+/** Find a BusyBox sysctl and return its path, or undefined when sysctl is another program. */
 function busyboxSysctl(fs: RootFs): string | undefined {
   const candidates = ['/sbin/sysctl', '/bin/sysctl', '/usr/sbin/sysctl', '/usr/bin/sysctl'];
   const present = candidates.filter((p) => pathExists(fs, p));
@@ -160,8 +160,8 @@ function busyboxSysctl(fs: RootFs): string | undefined {
 }
 
 /**
- * True when the path exists, symbolic links not followed. RootFs.exists also answers true when
- * a parent directory is missing (the lookup fails with not-found), so that case is handled here.
+ * Check that the path exists without following a final symbolic link. RootFs.exists returns
+ * true when a parent directory is missing (its lookup throws not-found), so this one is used.
  */
 export function pathExists(fs: RootFs, targetPath: string): boolean {
   try {
@@ -288,7 +288,7 @@ function readCandidate(fs: RootFs, candidate: Candidate, problems: SysctlProblem
       path: candidate.path,
       code: `sysctl.file-${error.code}`,
       severity: 'error',
-      message: text(`cannot read ${candidate.path}: ${error.detail.en}`, `${candidate.path} を読み込めません: ${error.detail.ja}`),
+      message: text(`failed to read ${candidate.path}: ${error.detail.en}`, `${candidate.path} の読み込みに失敗しました: ${error.detail.ja}`),
     });
     return { file };
   }
@@ -323,7 +323,7 @@ function collectLineProblems(document: SysctlDocument, problems: SysctlProblem[]
   }
 }
 
-/** The key a line seems to set: its key when it parsed, else its first word with any leading `-` removed. */
+/** Return the key a line seems to set: its key when it parsed, else its first word without a leading `-`. */
 function keyHintOf(document: SysctlDocument, lineNumber: number | undefined): string | undefined {
   const line = document.lines.find((candidate) => candidate.line === lineNumber);
   if (line === undefined) return undefined;

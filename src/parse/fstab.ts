@@ -6,10 +6,11 @@ import { splitLines } from './shellvars.js';
  * Lossless parser for fstab(5) and for the mount table in /proc/mounts (/proc/self/mounts),
  * which uses the same six fields.
  *
- * Fields are separated by runs of spaces and tabs. As in util-linux libmount (unmangle), a
- * backslash followed by three octal digits stands for that byte, so `\040` is a space and
- * `\011` a tab. Fields 5 (freq) and 6 (passno) may be left out and then count as 0. A line
- * whose first non-blank character is `#` is a comment.
+ * Fields are separated by runs of spaces and tabs. A backslash followed by three octal digits
+ * stands for that byte, so `\040` is a space and `\011` a tab. util-linux 2.38 findmnt reads
+ * them the same way, and it also splits options at a decoded `\054` (comma). Fields 5 (freq)
+ * and 6 (passno) may be left out and then count as 0. A line whose first non-blank character
+ * is `#` is a comment.
  */
 
 export interface FstabField {
@@ -54,17 +55,17 @@ export interface FstabDocument {
   diagnostics: Diagnostic[];
 }
 
-/** Decode `\ooo` octal escapes; any other backslash is kept as it is, as libmount does. */
+/** Decode `\ooo` octal escapes. Any other backslash is kept as it is. */
 export function unmangle(value: string): string {
   return value.replace(/\\([0-7]{3})/g, (_, octal: string) => String.fromCharCode(parseInt(octal, 8) & 0xff));
 }
 
-/** Encode the characters that would break the field layout, as libmount's mangle does. */
+/** Encode space, tab, newline and backslash as octal escapes so that the value stays one field. */
 export function mangle(value: string): string {
   return value.replace(/[ \t\n\\]/g, (ch) => `\\${ch.charCodeAt(0).toString(8).padStart(3, '0')}`);
 }
 
-/** Split a mount option string at commas, keeping commas inside double quotes (`context="a,b"`). */
+/** Split a mount option string at commas, keeping commas inside double quotes as findmnt does (`context="a,b"`). */
 export function splitMountOptions(value: string): string[] {
   const options: string[] = [];
   let current = '';
@@ -182,7 +183,7 @@ export function parseFstab(source: string, path: string): FstabDocument {
   return { path, lines, diagnostics };
 }
 
-/** Parse /proc/mounts or /proc/self/mounts content; the kernel escapes fields as fstab does. */
+/** Parse /proc/mounts or /proc/self/mounts content, whose fields the kernel escapes as fstab does. */
 export function parseMountsTable(source: string, path = '/proc/mounts'): FstabDocument {
   return parseFstab(source, path);
 }

@@ -4,13 +4,13 @@ import { splitLines } from './shellvars.js';
 
 /**
  * Lossless parser for modprobe.d(5) files, following kmod's libkmod-config.c
- * (kmod_config_parse and getline_wrapped):
- * - a backslash at the very end of a line joins the next line to it; elsewhere a backslash
- *   makes the next character literal and is dropped;
- * - the first word is the command; words are separated by spaces and tabs;
+ * (kmod_config_parse and getline_wrapped).
+ * - A backslash at the very end of a line joins the next line to it. Elsewhere a backslash
+ *   makes the next character literal and is dropped.
+ * - The first word is the command. Words are separated by spaces and tabs.
  * - `install`, `remove`, `options` and `softdep` take the module name and then the rest of the
- *   line as one argument; `alias` takes a name and a module; `blacklist` takes a module;
- * - module names are compared with `-` read as `_` (kmod's underscores()), except inside
+ *   line as one argument. `alias` takes a name and a module, and `blacklist` a module.
+ * - Module names are compared with `-` read as `_` (kmod's underscores()), except inside
  *   `[...]` where `-` is a range.
  */
 

@@ -156,7 +156,7 @@ export function parseShellVars(source: string, path: string): ShellVarsDocument 
       diagnostics.push({
         path,
         line,
-        column: word.end + 1,
+        column: raw.indexOf(rest, word.end) + 1,
         code: 'shellvars.trailing-text',
         severity: 'warning',
         value: rest,

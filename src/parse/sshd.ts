@@ -17,12 +17,12 @@ import { splitLines } from './shellvars.js';
  * `Match` starts a block that lasts until the next `Match` or the end of the file.
  */
 
-/** Where sshd accepts a keyword: only before the first Match (`global`) or also inside one. */
+/** Scope of a keyword: only before the first Match (`global`) or also inside Match blocks (`any`). */
 export type SshdKeywordScope = 'global' | 'any';
 
 /**
- * How sshd treats a keyword. `deprecated` keywords are accepted and ignored with a log message;
- * `alias` keywords set the keyword named in `aliasOf`.
+ * Treatment of a keyword by sshd. sshd accepts a `deprecated` keyword, logs a message and ignores
+ * it. An `alias` sets the keyword named in `aliasOf`.
  */
 export type SshdKeywordStatus = 'current' | 'alias' | 'deprecated';
 
@@ -33,7 +33,10 @@ export interface SshdKeywordInfo {
   status: SshdKeywordStatus;
   /** Lower-case keyword that an alias sets. */
   aliasOf?: string;
-  /** First OpenSSH release that accepts it, for keywords newer than 9.0. */
+  /**
+   * First OpenSSH release that accepts it, for keywords newer than 9.1.
+   * NOTE: the tests check these only against the installed sshd (9.2 on Debian bookworm).
+   */
   since?: string;
   /** Set for keywords added by a distribution's patches rather than by OpenSSH. */
   vendor?: 'debian';
@@ -55,11 +58,11 @@ function alias(name: string, target: string, scope: SshdKeywordScope): [string, 
 }
 
 /**
- * Keywords of OpenSSH portable 9.x sshd, from the `keywords[]` table of servconf.c (9.1 to 9.9)
- * and the entries of servconf.h in 10.x, with each keyword's scope (SSHCFG_GLOBAL or SSHCFG_ALL).
- * Keywords that a build leaves out (GSSAPI, Kerberos, PAM, lastlog) are still accepted by it as
- * "unsupported", so they are known here. FreeBSD's UseBlacklist/UseBlocklist are not included:
- * portable OpenSSH rejects them.
+ * Keywords of OpenSSH portable 9.x and 10.x sshd with their scope (SSHCFG_GLOBAL or SSHCFG_ALL),
+ * from the keywords[] table in servconf.c of OpenSSH 9.1 and the keyword list in servconf.h of
+ * 10.x. The tests check names and scopes against the installed sshd with `sshd -t`. A build
+ * without GSSAPI, Kerberos, PAM or lastlog still accepts those keywords as "unsupported".
+ * FreeBSD's UseBlacklist and UseBlocklist are left out because portable OpenSSH rejects them.
  */
 export const SSHD_KEYWORDS: ReadonlyMap<string, SshdKeywordInfo> = new Map<string, SshdKeywordInfo>([
   ...entries(
@@ -93,7 +96,7 @@ export const SSHD_KEYWORDS: ReadonlyMap<string, SshdKeywordInfo> = new Map<strin
      ExposeAuthInfo RDomain CASignatureAlgorithms RequiredRSASize`,
     'any',
   ),
-  // NOTE: OpenSSH 9.4 and older reject Subsystem inside a Match block; newer releases accept it.
+  // NOTE: sshd 9.2 rejects Subsystem inside a Match block, but the 10.x keyword table allows it there.
   ...entries('Subsystem', 'any'),
   ...entries('ChannelTimeout UnusedConnectionTimeout', 'any', { since: '9.2' }),
   ...entries('RefuseConnection', 'any', { since: '10.0' }),
@@ -177,7 +180,7 @@ const TRAILING_SPACE = /[ \t\r\n\f]*$/;
 interface KeywordToken {
   keyword: string;
   rawKeyword: string;
-  /** Where the arguments begin, after the separator. */
+  /** Offset of the first argument, after the separator. */
   argsStart: number;
   unclosedQuoteAt?: number;
 }

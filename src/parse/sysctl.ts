@@ -5,13 +5,12 @@ import { splitLines } from './shellvars.js';
 /**
  * Lossless parser for sysctl.conf and sysctl.d files.
  *
- * The syntax accepted is the union of what procps-ng `sysctl -p/--system` (src/sysctl.c,
- * parse_setting_line) and systemd-sysctl (src/sysctl/sysctl.c, parse_line) read:
- * `#` or `;` as the first non-blank character starts a comment, a setting is `key = value`
- * with optional whitespace around `=`, the value is the rest of the line with whitespace
- * trimmed at both ends (a `#` later in the line is part of the value), a leading `-` means
- * "ignore a failure to write this key", and `-key` without `=` excludes the key from glob
- * settings. Keys may use `/` instead of `.` as the separator.
+ * The syntax is what procps-ng `sysctl -p/--system` (src/sysctl.c, parse_setting_line) and
+ * systemd-sysctl (src/sysctl/sysctl.c, parse_line) both read. A `#` or `;` as the first
+ * non-blank character starts a comment. A setting is `key = value`, with optional whitespace
+ * around `=`. The value is the rest of the line with whitespace trimmed at both ends, so a `#`
+ * later in the line is part of it. A leading `-` means "ignore a failure to write this key",
+ * and `-key` without `=` excludes the key from glob settings. Keys may use `/` as separator.
  */
 
 export interface SysctlSetting {

@@ -139,13 +139,16 @@ export interface OpenTargetOptions {
   /** `undefined` for the live host. */
   root?: string;
   container?: ContainerOverride;
-  /** Replaces the live runtime, for tests. */
+  /**
+   * Replaces the live runtime. With `root`, the tree is audited as a running system whose
+   * runtime facts come from this object; tests use it with a stand-in /proc.
+   */
   runtime?: Runtime;
 }
 
 /** Open the audit target: the live host when no root is given, else an offline tree. */
 export function openTarget(options: OpenTargetOptions): Target {
-  const live = options.root === undefined;
+  const live = options.root === undefined || options.runtime !== undefined;
   const root = options.root ?? '/';
   let stats: fs.Stats;
   try {
@@ -169,7 +172,7 @@ export function openTarget(options: OpenTargetOptions): Target {
 
   const rootFs = new RootFs(root);
   const override = options.container ?? 'auto';
-  const detected = detectContainer(rootFs, live);
+  const detected = detectContainer(rootFs, options.root === undefined);
   const container: ContainerInfo =
     override === 'auto'
       ? detected

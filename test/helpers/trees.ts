@@ -15,7 +15,7 @@ export const STAMP_FILE = '.kh-rootfs-version';
 
 const COPY_PREFIX = 'kh-tree-';
 
-/** The cache directory of the build scripts: $KH_CACHE_DIR, or /var/cache/kimigayo-harden. */
+/** Return the build scripts' cache directory: $KH_CACHE_DIR, or /var/cache/kimigayo-harden. */
 export function cacheDir(): string {
   const fromEnv = process.env['KH_CACHE_DIR'];
   return fromEnv !== undefined && fromEnv !== '' ? fromEnv : '/var/cache/kimigayo-harden';

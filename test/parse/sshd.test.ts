@@ -1,4 +1,4 @@
-import { describe, test } from 'node:test';
+import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -261,8 +261,10 @@ const sshdReason = ((): string | false => {
 
 describe('keyword table against the installed sshd', { skip: sshdReason }, () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sshd-keywords-'));
+  after(() => fs.rmSync(dir, { recursive: true, force: true }));
   const hostKey = path.join(dir, 'host_key');
-  spawnSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', hostKey]);
+  const keygen = spawnSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', hostKey]);
+  assert.equal(keygen.status, 0, 'ssh-keygen failed');
   const version = /OpenSSH_(\d+\.\d+)/.exec(runSshd(['-V']).stderr)?.[1] ?? '0';
 
   test('every keyword sshd -T prints is known', () => {

@@ -4,7 +4,9 @@ import type { ModprobeModel } from '../../model/modprobe.js';
 import type { AuditContext, Evaluator } from '../context.js';
 import { problemsOutcome } from '../context.js';
 import type { Evidence } from '../types.js';
-import { fail, pass } from '../types.js';
+import { fail, notApplicable, pass } from '../types.js';
+
+const MODULE_DIRS = ['/lib/modules', '/usr/lib/modules'];
 
 export function modprobeModel(context: AuditContext): ModprobeModel {
   return context.model('modprobe', () => loadModprobe(context.target.fs));
@@ -12,6 +14,15 @@ export function modprobeModel(context: AuditContext): ModprobeModel {
 
 /** `install <module> /bin/true` in the effective modprobe.d configuration, and not loaded when live. */
 export const evaluateModule: Evaluator<'module'> = (check, _control, context) => {
+  const fs = context.target.fs;
+  if (context.target.runtime === undefined && !MODULE_DIRS.some((dir) => fs.isDirectory(dir))) {
+    return notApplicable(
+      text(
+        'this tree has no kernel modules (/lib/modules is missing): the kernel that runs it, usually the host’s, decides what can be loaded',
+        'このツリーにはカーネルモジュールがありません(/lib/modules がありません)。読み込めるモジュールは、これを動かすカーネル(通常はホスト側)が決めます',
+      ),
+    );
+  }
   const model = modprobeModel(context);
   const problems = model.problemsFor(check.module).filter((problem) => problem.severity === 'error');
   if (problems.length > 0) return problemsOutcome(problems);

@@ -35,7 +35,10 @@ export const evaluateSshd: Evaluator<'sshd'> = (check, _control, context) => {
 
   const evidence: Evidence[] = [];
   if (effective.path !== undefined) evidence.push({ path: effective.path, ...(effective.line === undefined ? {} : { line: effective.line }), detail: `${keywordName} ${value}` });
-  for (const other of effective.others) evidence.push({ path: other.path, line: other.line, detail: `${keywordName} ${other.value.join(' ')} (ignored: an earlier value wins)` });
+  for (const other of effective.others) {
+    const note = effective.accumulates ? '' : ' (ignored: an earlier value wins)';
+    evidence.push({ path: other.path, line: other.line, detail: `${keywordName} ${other.value.join(' ')}${note}` });
+  }
 
   const globalOk = check.expected.includes((effective.value[0] ?? '').toLowerCase());
   if (!globalOk) {

@@ -1,0 +1,104 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { main } from '../../src/cli/main.js';
+import { HARDENED_TREE, WEAK_TREE, makeTree, removeTree } from '../helpers/fixture.js';
+
+function run(argv: string[], env: NodeJS.ProcessEnv = {}): { code: number; stdout: string; stderr: string } {
+  let stdout = '';
+  let stderr = '';
+  const code = main(argv, { stdout: (chunk) => (stdout += chunk), stderr: (chunk) => (stderr += chunk), env, stdoutIsTty: false });
+  return { code, stdout, stderr };
+}
+
+describe('cli', () => {
+  let hardened = '';
+  let weak = '';
+  before(() => {
+    hardened = makeTree(HARDENED_TREE);
+    weak = makeTree(WEAK_TREE);
+  });
+  after(() => {
+    removeTree(hardened);
+    removeTree(weak);
+  });
+
+  test('root that does not exist exits 2 with advice', () => {
+    const result = run(['audit', '--root', '/nonexistent/kh']);
+    assert.equal(result.code, 2);
+    assert.match(result.stderr, /--root \/nonexistent\/kh: no such directory/);
+    assert.doesNotMatch(result.stderr, /at .*\.js:\d+/);
+  });
+
+  test('root that is a file exits 2', () => {
+    const result = run(['audit', '--root', '/etc/hostname']);
+    assert.equal(result.code, 2);
+    assert.match(result.stderr, /not a directory/);
+  });
+
+  test('bad level exits 2', () => {
+    assert.equal(run(['audit', '--level', '4', '--root', hardened]).code, 2);
+  });
+
+  test('unknown option exits 2', () => {
+    assert.equal(run(['audit', '--bogus']).code, 2);
+  });
+
+  test('level 1 on the hardened tree exits 0', () => {
+    const result = run(['audit', '--root', hardened, '--level', '1', '--container', 'no', '--only', 'ssh', '--only', 'file']);
+    assert.equal(result.code, 0, result.stdout);
+  });
+
+  test('failing control exits 1', () => {
+    assert.equal(run(['audit', '--root', weak, '--level', '1']).code, 1);
+  });
+
+  test('LANG=ja_JP.UTF-8 gives Japanese', () => {
+    const result = run(['audit', '--root', weak, '--level', '1'], { LANG: 'ja_JP.UTF-8' });
+    assert.match(result.stdout, /不合格/);
+    assert.match(result.stdout, /スコア/);
+  });
+
+  test('LC_ALL wins over LANG and --lang wins over both', () => {
+    assert.match(run(['audit', '--root', weak], { LANG: 'ja_JP.UTF-8', LC_ALL: 'C' }).stdout, /passed/);
+    assert.match(run(['audit', '--root', weak, '--lang', 'ja'], { LC_ALL: 'C' }).stdout, /合格/);
+  });
+
+  test('Japanese usage error', () => {
+    const result = run(['audit', '--root', '/nonexistent/kh', '--lang', 'ja']);
+    assert.match(result.stderr, /ディレクトリはありません/);
+  });
+
+  test('no colour without a TTY', () => {
+    assert.doesNotMatch(run(['audit', '--root', weak]).stdout, /\u001b\[/);
+  });
+
+  test('json output has the documented shape', () => {
+    const result = run(['audit', '--root', weak, '--format', 'json', '--level', '2']);
+    const report = JSON.parse(result.stdout) as Record<string, any>;
+    assert.equal(report.schemaVersion, '1.0');
+    assert.equal(report.tool.name, 'kimigayo-harden');
+    assert.equal(report.target.mode, 'offline');
+    assert.equal(report.level, 2);
+    for (const key of ['pass', 'fail', 'notApplicable', 'error', 'score']) assert.equal(typeof report.summary[key], 'number');
+    const telnet = report.results.find((item: { id: string }) => item.id === 'service.telnet');
+    assert.equal(telnet.status, 'fail');
+    assert.ok(telnet.evidence.some((item: { path: string }) => item.path === '/etc/runlevels/default/telnetd'));
+  });
+
+  test('bad profile names file, line and column', () => {
+    const dir = makeTree({ '/profile.yml': 'ipv6: false\nallowTcp: [80, 99999]\n' });
+    try {
+      const result = run(['audit', '--root', weak, '--profile', `${dir}/profile.yml`]);
+      assert.equal(result.code, 2);
+      assert.match(result.stderr, /profile\.yml:2:\d+: 99999 is not a port number/);
+    } finally {
+      removeTree(dir);
+    }
+  });
+
+  test('help is available in Japanese', () => {
+    const result = run(['audit', '--help', '--lang', 'ja']);
+    assert.equal(result.code, 0);
+    assert.match(result.stdout, /強化レベル/);
+  });
+});
