@@ -153,7 +153,7 @@ export const SYSTEM_CONTROLS: Control[] = [
     id: 'ssh.permitrootlogin',
     level: 1,
     category: 'ssh',
-    title: text('sshd: PermitRootLogin no', 'sshd: PermitRootLogin no'),
+    title: text('sshd: PermitRootLogin no', 'sshd の PermitRootLogin が no'),
     rationale: text(
       'Direct root logins give attackers a known account name to guess and leave no trace of who used root.',
       'root での直接ログインは攻撃者に推測すべきアカウント名を与え、誰が root を使ったかの記録も残りません。',
@@ -165,7 +165,7 @@ export const SYSTEM_CONTROLS: Control[] = [
     id: 'ssh.passwordauthentication',
     level: 1,
     category: 'ssh',
-    title: text('sshd: PasswordAuthentication no', 'sshd: PasswordAuthentication no'),
+    title: text('sshd: PasswordAuthentication no', 'sshd の PasswordAuthentication が no'),
     rationale: text(
       'Passwords can be guessed over the network; keys cannot. Make sure an administrator can log in with a key before applying it.',
       'パスワードはネットワーク越しに推測できますが、鍵はできません。適用前に管理者が鍵でログインできることを確認してください。',

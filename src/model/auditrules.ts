@@ -49,7 +49,7 @@ function trimSlash(path: string): string {
   return path.length > 1 ? path.replace(/\/+$/, '') : path;
 }
 
-/** A syscall rule that auditctl -l prints for a watch: `-a always,exit -F path=X -F perm=wa`. */
+/** Read a watch from the syscall form auditctl -l may print: `-a always,exit -F path=X -F perm=wa`. */
 function watchFromSyscallRule(rule: AuditSyscallRule): { path: string; perms: string } | undefined {
   if (rule.list !== 'exit' || rule.action !== 'always') return undefined;
   if (rule.syscalls.some((name) => name !== 'all')) return undefined;
@@ -114,11 +114,11 @@ export class AuditRuleSet {
    * letter of `perms`. Watches printed as `-a always,exit -F path=... -F perm=...` count too.
    */
   hasWatch(path: string, perms: string): Evidence | undefined {
-    const wantedPath = trimSlash(path);
+    const expectedPath = trimSlash(path);
     for (const entry of this.entries) {
       const command = entry.command;
       const watch = command.kind === 'watch' ? command : watchFromSyscallRule(command);
-      if (watch === undefined || trimSlash(watch.path) !== wantedPath) continue;
+      if (watch === undefined || trimSlash(watch.path) !== expectedPath) continue;
       if ([...perms].every((letter) => watch.perms.includes(letter))) return entry.evidence;
     }
     return undefined;
@@ -133,13 +133,13 @@ export class AuditRuleSet {
       if (query.arch !== undefined && !rule.arches.map(normalizeArch).includes(normalizeArch(query.arch))) return false;
       if (!query.syscalls.every((name) => rule.syscalls.includes(name) || rule.syscalls.includes('all'))) return false;
       return fields.every(
-        (wanted) =>
-          wanted !== undefined &&
+        (expected) =>
+          expected !== undefined &&
           rule.fields.some(
             (field) =>
-              field.name === wanted.name &&
-              field.op === wanted.op &&
-              normalizeFieldValue(field.name, field.value) === normalizeFieldValue(wanted.name, wanted.value),
+              field.name === expected.name &&
+              field.op === expected.op &&
+              normalizeFieldValue(field.name, field.value) === normalizeFieldValue(expected.name, expected.value),
           ),
       );
     });
@@ -262,7 +262,7 @@ export interface AuditRulesModel {
   rulesD: AuditRuleSet;
   /** /etc/audit/audit.rules, when it exists. */
   auditRules?: AuditRuleSet;
-  /** rules.d when it holds rule files, else audit.rules: the place the checks read. */
+  /** rules.d when it contains rule files, else audit.rules: the place the checks read. */
   configured: AuditRuleSet;
   configuredSource: 'rules.d' | 'audit.rules' | 'none';
   startup: AuditStartup;
@@ -358,7 +358,9 @@ export function loadAuditRules(fs: RootFs): AuditRulesModel {
     auditRules.add(auditRulesDoc);
   }
 
-  const configuredSource = rulesDFiles.length > 0 ? 'rules.d' : auditRules !== undefined ? 'audit.rules' : 'none';
+  let configuredSource: AuditRulesModel['configuredSource'] = 'none';
+  if (auditRules !== undefined) configuredSource = 'audit.rules';
+  if (rulesDFiles.length > 0) configuredSource = 'rules.d';
   const configured = configuredSource === 'rules.d' ? rulesD : (auditRules ?? new AuditRuleSet());
   const startup = findStartup(fs, problems);
   const notLoadedAtBoot = rulesNotLoaded(fs, startup, rulesD, auditRules, problems);

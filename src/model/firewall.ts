@@ -8,9 +8,10 @@ import type { Problem } from './problem.js';
 import { problemFromDiagnostic, problemFromError } from './problem.js';
 
 /**
- * Where the firewall rules persist, and what a rule set does to the packets the hardening guide
- * cares about. The analysis covers the filter table and is generic: it evaluates sample packets
- * ("probes") through the chains instead of looking for the guide's exact lines.
+ * Firewall model: the rule files the init system loads, and the effect of a rule set on the
+ * packets the hardening guide cares about. The analysis covers the filter table and is generic.
+ * It evaluates sample packets ("probes") through the chains instead of looking for the guide's
+ * exact lines.
  */
 
 export interface Evidence {
@@ -25,7 +26,7 @@ export type FirewallFileRole = 'openrc' | 'netfilter-persistent' | 'guide';
 
 export interface FirewallFileChoice {
   path: string;
-  /** Which convention names the file. */
+  /** Convention that names the file. */
   role: FirewallFileRole;
   /** True when the path comes from the default, not from a conf.d assignment. */
   isDefault: boolean;
@@ -195,10 +196,10 @@ function protocolNumber(name: string): number | undefined {
 const PROBE_PROTOCOLS = { tcp: 6, udp: 17, icmp: 1, icmpv6: 58 } as const;
 
 function matchProtocol(option: IptablesOption, probe: Probe): Tri {
-  const wanted = protocolNumber(option.args[0] ?? '');
-  if (wanted === 0) return negate('yes', option.negated);
-  if (probe.protocol === undefined || wanted === undefined) return 'maybe';
-  return negate(PROBE_PROTOCOLS[probe.protocol] === wanted ? 'yes' : 'no', option.negated);
+  const ruleProtocol = protocolNumber(option.args[0] ?? '');
+  if (ruleProtocol === 0) return negate('yes', option.negated);
+  if (probe.protocol === undefined || ruleProtocol === undefined) return 'maybe';
+  return negate(PROBE_PROTOCOLS[probe.protocol] === ruleProtocol ? 'yes' : 'no', option.negated);
 }
 
 function isAnyAddress(value: string): boolean {
@@ -299,6 +300,8 @@ export const BRUTE_FORCE_LIMIT = { hitcount: 4, seconds: 60 };
 function matchRecent(options: IptablesOption[], probe: Probe): Tri {
   const check = options.find((option) => option.name === 'update' || option.name === 'rcheck');
   if (check === undefined) return 'yes';
+  // NOTE: the check is not paired with a `--set` of the same --name, so a list that nothing
+  // fills is taken as counting connections.
   const hitcountText = options.find((option) => option.name === 'hitcount')?.args[0];
   const secondsText = options.find((option) => option.name === 'seconds')?.args[0];
   const hitcount = hitcountText === undefined ? undefined : Number(hitcountText);
@@ -320,8 +323,8 @@ function matchRecent(options: IptablesOption[], probe: Probe): Tri {
 function matchLimit(module: string, options: IptablesOption[], probe: Probe): Tri {
   // hashlimit-above matches the packets over the rate, the other forms those under it.
   const above = module === 'hashlimit' && options.some((option) => option.name === 'hashlimit-above');
-  const underRate = probe.flooding ? 'no' : 'yes';
-  const result: Tri = above ? (underRate === 'yes' ? 'no' : 'yes') : underRate;
+  let result: Tri = probe.flooding ? 'no' : 'yes';
+  if (above) result = probe.flooding ? 'yes' : 'no';
   const negated = options.some((option) => option.negated);
   return negate(result, negated);
 }
@@ -357,7 +360,8 @@ function matchModule(module: string, options: IptablesOption[], probe: Probe, fa
   if (module === 'recent') return matchRecent(options, probe);
   if (module === 'limit' || module === 'hashlimit') return matchLimit(module, options, probe);
   const protocol = MODULE_PROTOCOL[module];
-  const protocolResult: Tri = protocol === undefined || probe.protocol === undefined ? 'yes' : protocol === probe.protocol ? 'yes' : 'no';
+  let protocolResult: Tri = 'yes';
+  if (protocol !== undefined && probe.protocol !== undefined && protocol !== probe.protocol) protocolResult = 'no';
   return and([protocolResult, ...options.map((option) => matchModuleOption(module, option, probe, family))]);
 }
 
@@ -404,14 +408,14 @@ function targetKind(rule: IptablesRule, table: TableState): TargetKind {
   return 'unknown';
 }
 
-/** How every packet that enters a chain leaves it. */
+/** End of a chain for every packet that enters it: a verdict, a return, or none. */
 export type ChainEnd =
   | { kind: 'verdict'; verdict: string; chain: string; index: number; via: IptablesRule[] }
   | { kind: 'return'; index: number }
   | { kind: 'falls-through' }
   | { kind: 'unknown' };
 
-/** The rule at which the chain stops for every packet, if there is one, and what it does. */
+/** Find the rule at which the chain stops for every packet, if there is one, and what it does. */
 function findChainEnd(table: TableState, chainName: string, stack: string[]): { end: ChainEnd; mayReturnBefore: boolean } {
   const chain = table.chains.get(chainName);
   if (chain === undefined || stack.includes(chainName)) return { end: { kind: 'unknown' }, mayReturnBefore: true };
@@ -442,7 +446,7 @@ function findChainEnd(table: TableState, chainName: string, stack: string[]): { 
   return { end: { kind: 'falls-through' }, mayReturnBefore: mayReturn };
 }
 
-/** The first rule of a chain after which no rule is reached, and its index. */
+/** Return the index of the first rule of a chain after which no rule is reached. */
 function findShadowingRule(table: TableState, chainName: string): number | undefined {
   const chain = table.chains.get(chainName);
   if (chain === undefined) return undefined;
@@ -493,15 +497,15 @@ function walkChain(
     const match = matchRule(rule, probe, family);
     trace.push({ rule, chain: chainName, match, certain });
     if (match === 'no') continue;
-    const sure = certain && match === 'yes';
+    const matchedForCertain = certain && match === 'yes';
     const kind = targetKind(rule, table);
 
-    if (kind === 'verdict' && sure) return { kind: 'verdict', verdict: rule.target?.name ?? '', rules: [rule] };
-    if (kind === 'return' && sure) return { kind: 'return' };
+    if (kind === 'verdict' && matchedForCertain) return { kind: 'verdict', verdict: rule.target?.name ?? '', rules: [rule] };
+    if (kind === 'return' && matchedForCertain) return { kind: 'return' };
     if (kind === 'chain') {
-      const end = walkChain(table, family, rule.target?.name ?? '', probe, sure, [...stack, chainName], trace);
+      const end = walkChain(table, family, rule.target?.name ?? '', probe, matchedForCertain, [...stack, chainName], trace);
       if (end.kind === 'verdict') return { ...end, rules: [rule, ...end.rules] };
-      if (rule.target?.goto === true && sure) return { kind: 'return' };
+      if (rule.target?.goto === true && matchedForCertain) return { kind: 'return' };
     }
   }
   return { kind: 'falls-through' };
@@ -690,7 +694,7 @@ function establishedFact(context: AnalysisContext): Fact<boolean> {
   return { value: results.every((result) => result.verdict === 'ACCEPT'), evidence: unique };
 }
 
-/** Every INVALID packet is dropped: the verdict is DROP or REJECT and no ACCEPT could take one first. */
+/** Decide whether every INVALID packet is dropped: DROP or REJECT, and no ACCEPT may take one first. */
 function invalidFact(context: AnalysisContext): Fact<boolean> {
   const result = evaluateProbe(context.table, context.family, 'INPUT', { state: 'INVALID', loopback: false, flooding: false });
   const acceptedFirst = result.trace.filter((step) => step.match === 'maybe' && step.rule.target?.name === 'ACCEPT');
@@ -733,7 +737,7 @@ function icmpEchoFinding(context: AnalysisContext): IcmpEchoFinding {
 
 const LOG_TARGETS = new Set(['LOG', 'NFLOG', 'ULOG']);
 
-/** A LOG rule with a rate limit and no other condition, so it logs a sample of what the next rule drops. */
+/** Tell whether a rule logs a rate-limited sample of every packet: LOG with a limit and no other condition. */
 function isRateLimitedLog(rule: IptablesRule | undefined): boolean {
   if (rule === undefined || !LOG_TARGETS.has(rule.target?.name ?? '')) return false;
   const limited = rule.matches.some((match) => match.module === 'limit' || match.module === 'hashlimit');
@@ -808,9 +812,9 @@ function dropsPacket(context: AnalysisContext, rule: IptablesRule): boolean {
 }
 
 /**
- * The five scans of the guide. Scan packets carry flag combinations that Linux connection
- * tracking classifies as INVALID (the `tcp_valid_flags` table in nf_conntrack_proto_tcp.c), so
- * the probe is an INVALID TCP packet with exactly those flags.
+ * Check the five scans of the guide. Linux connection tracking classifies their flag
+ * combinations as INVALID (the `tcp_valid_flags` table in nf_conntrack_proto_tcp.c), so each
+ * probe is an INVALID TCP packet with exactly those flags.
  */
 function antiScanFindings(context: AnalysisContext): AntiScanFinding[] {
   const chains = reachableChains(context.table, 'INPUT', false);
@@ -895,7 +899,10 @@ function allowedPorts(context: AnalysisContext): AllowedPorts[] {
 
       const protocolOption = rule.basic.find((option) => option.name === 'protocol');
       const protocol = protocolOption === undefined || protocolOption.negated ? undefined : protocolNumber(protocolOption.args[0] ?? '');
-      const protocols: ('tcp' | 'udp')[] = protocol === 6 ? ['tcp'] : protocol === 17 ? ['udp'] : protocol === undefined || protocol === 0 ? ['tcp', 'udp'] : [];
+      let protocols: ('tcp' | 'udp')[] = [];
+      if (protocol === undefined || protocol === 0) protocols = ['tcp', 'udp'];
+      if (protocol === 6) protocols = ['tcp'];
+      if (protocol === 17) protocols = ['udp'];
       const restricted =
         rule.basic.some((option) => option.name !== 'protocol') ||
         rule.matches.some((match) => !NEUTRAL_MODULES.has(match.module)) ||

@@ -6,8 +6,8 @@ import { splitLines } from './shellvars.js';
 /**
  * Lossless parser for audit rules files (/etc/audit/audit.rules, /etc/audit/rules.d/*.rules)
  * and for the output of `auditctl -l`. Each line is one auditctl command. Words are split as
- * `auditctl -R` splits them (audit-userspace 3.x and 4.x): on spaces only, with `\ ` keeping a
- * space inside a word; a line whose first word starts with `#` is a comment. A tab is not a
+ * `auditctl -R` splits them (audit-userspace 3.x and 4.x), on spaces only, and `\ ` keeps a
+ * space inside a word. A line whose first word starts with `#` is a comment. A tab is not a
  * separator for auditctl, so it becomes part of a word.
  */
 
@@ -254,9 +254,12 @@ function buildCommand(context: Context, lineNumber: number, options: AuditOption
       .filter((option) => option.flag === '-S')
       .flatMap((option) => (option.args[0] ?? '').split(','))
       .filter((name) => name !== '');
+    let op: AuditSyscallRule['op'] = 'delete';
+    if (rule.flag === '-a') op = 'append';
+    if (rule.flag === '-A') op = 'prepend';
     return {
       kind: 'syscall',
-      op: rule.flag === '-a' ? 'append' : rule.flag === '-A' ? 'prepend' : 'delete',
+      op,
       ...listAction,
       arches: fields.filter((field) => field.name === 'arch').map((field) => field.value),
       syscalls,
@@ -271,7 +274,7 @@ function buildCommand(context: Context, lineNumber: number, options: AuditOption
   return { kind: 'control', option: first.flag.replace(/^--?/, ''), ...(first.args[0] === undefined ? {} : { value: first.args[0] }) };
 }
 
-/** Parse an audit rules file. Never throws; problems become diagnostics. */
+/** Parse an audit rules file. Problems become diagnostics instead of exceptions. */
 export function parseAuditRules(source: string, path: string): AuditRulesDocument {
   const context: Context = { path, diagnostics: [] };
   const lines: AuditLine[] = [];

@@ -6,12 +6,12 @@ import { splitLines } from './shellvars.js';
 /**
  * Lossless parser for the iptables-save / iptables-restore format (IPv4 and IPv6).
  *
- * Lines are classified as iptables-restore 1.8 does: `#` and empty lines only count as
- * comments and blank lines when `#` is the first byte or the line is empty; `*table`, `:CHAIN`
- * and `COMMIT` are recognised only at the start of a line; everything else inside a table is
- * an iptables command. Arguments are split with iptables-restore's quoting rules
- * (`add_param_to_argv` in iptables' xshared.c): only double quotes group, `\` escapes the
- * next character inside quotes only, and a closing quote ends the argument.
+ * Lines are classified as iptables-restore 1.8 does. A comment needs `#` as its first byte and
+ * a blank line must be empty. `*table`, `:CHAIN` and `COMMIT` count only at the start of a
+ * line, and every other line inside a table is an iptables command. Arguments are split with
+ * iptables-restore's quoting rules (`add_param_to_argv` in iptables' xshared.c): only double
+ * quotes group, `\` escapes the next character inside quotes only, and a closing quote ends
+ * the argument.
  */
 
 export interface IptablesToken {
@@ -254,7 +254,7 @@ const OPTION_ALIASES: Readonly<Record<string, string>> = {
   'destination-ports': 'dports',
 };
 
-/** The implicit match that `-p NAME` loads, as iptables maps protocol names to extensions. */
+/** Return the implicit match that `-p NAME` loads, as iptables maps protocol names to extensions. */
 export function protocolModule(protocol: string): string | undefined {
   switch (protocol.toLowerCase()) {
     case 'tcp':
@@ -374,9 +374,8 @@ function isOptionLike(token: IptablesToken | undefined): boolean {
   return /^-[A-Za-z]$/.test(token.value) || /^--[A-Za-z]/.test(token.value);
 }
 
-/** Where the rule parser is in a rule's options. */
+/** Parts of a rule collected while its options are read. */
 interface RuleBuilder {
-  rule: IptablesRule | undefined;
   command: { kind: 'rule'; value: RuleCommand } | { kind: 'chain'; value: ChainCommand } | undefined;
   commandColumn: number;
   commandArgs: string[];
@@ -385,7 +384,7 @@ interface RuleBuilder {
   basic: IptablesOption[];
   matches: IptablesMatch[];
   target: IptablesTarget | undefined;
-  /** Matches and the target in the order written, so options go to the latest that knows them. */
+  /** Matches and the target in the order written, so an option goes to the latest that registered it. */
   owners: (IptablesMatch | IptablesTarget)[];
   counters?: { packets: string; bytes: string };
   ruleNumber?: number;
@@ -472,7 +471,6 @@ function parseCommandLine(context: ParseContext, lineNumber: number, raw: string
   const tokens = tokenized.tokens;
 
   const builder: RuleBuilder = {
-    rule: undefined,
     command: undefined,
     commandColumn: 1,
     commandArgs: [],
@@ -536,7 +534,9 @@ function readOptions(context: ParseContext, lineNumber: number, tokens: Iptables
         while (index < tokens.length && !isOptionLike(tokens[index]) && tokens[index]?.value !== '!') {
           builder.commandArgs.push((take() as IptablesToken).value);
         }
-        const needed = chainCommand === 'policy' || chainCommand === 'rename-chain' ? 2 : chainCommand === 'new-chain' ? 1 : 0;
+        let needed = 0;
+        if (chainCommand === 'new-chain') needed = 1;
+        if (chainCommand === 'policy' || chainCommand === 'rename-chain') needed = 2;
         if (builder.commandArgs.length < needed) {
           missingArgument(context, lineNumber, column, flag);
           ok = false;
@@ -650,8 +650,8 @@ function readOptionArguments(
   let count = argumentCount(name);
   let negatedAfter = false;
 
-  // getopt gives a required argument the next word whatever it looks like; for options we do
-  // not know, a following option-like word means this one takes no argument.
+  // getopt gives a required argument the next word, whatever it looks like. For an option
+  // missing from our tables, a following option-like word means it takes no argument.
   if (!known && count === 1 && (tokens[index] === undefined || isOptionLike(tokens[index]))) count = 0;
 
   if (count > 0 && tokens[index]?.value === '!' && !(tokens[index] as IptablesToken).quoted) {
@@ -757,7 +757,7 @@ function parseChainLine(context: ParseContext, lineNumber: number, raw: string, 
   };
 }
 
-/** Parse iptables-restore input. Never throws; problems become diagnostics. */
+/** Parse iptables-restore input. Problems become diagnostics instead of exceptions. */
 export function parseIptables(source: string, path: string): IptablesDocument {
   const context: ParseContext = { path, diagnostics: [] };
   const lines: IptablesLine[] = [];
@@ -922,7 +922,7 @@ export interface TableState {
   chains: Map<string, ChainState>;
 }
 
-/** A rule's match conditions and target without positions, to find the rule `-D` names. */
+/** Build a key from a rule's conditions and target without positions, to find the rule `-D` names. */
 function ruleSpecKey(rule: IptablesRule): string {
   const options = (list: IptablesOption[]): unknown[] => list.map((option) => [option.name, option.negated, option.args]);
   return JSON.stringify([
@@ -1028,7 +1028,7 @@ function applyRule(chains: Map<string, ChainState>, rule: IptablesRule): void {
   }
 }
 
-/** The option of a rule with this long name, searched in basic matches, matches and the target. */
+/** Find a rule's match option by long name, in the basic matches and then in every match (or only `module`). */
 export function findOption(rule: IptablesRule, name: string, module?: string): IptablesOption | undefined {
   if (module === undefined) {
     const basic = rule.basic.find((option) => option.name === name);
