@@ -112,7 +112,7 @@ function audit(flags: AuditFlags, lang: Lang, io: Io): ExitCode {
   return report.summary.fail > 0 || report.summary.error > 0 ? EXIT_FAIL : EXIT_OK;
 }
 
-/** Run the command line and return the exit code; never throws for user errors. */
+/** Run the command line and return the exit code. Usage and target errors become exit code 2 with a message. */
 export function main(argv: string[], io: Io): ExitCode {
   let lang = langFromArgs(argv, io.env);
   let code: ExitCode = EXIT_OK;

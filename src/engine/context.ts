@@ -12,8 +12,8 @@ import type { Evidence, Outcome } from './types.js';
 import { errorOutcome } from './types.js';
 
 /**
- * What evaluators share during one audit: the target, the site profile and the models, each
- * computed once on first use so that an audit reads every file once.
+ * Shared state of one audit: the target, the site profile and the models. Each model is
+ * computed on first use and kept, so an audit reads every file once.
  */
 export class AuditContext {
   readonly target: Target;

@@ -17,7 +17,7 @@ import { evaluateAuditSyscall, evaluateAuditWatch } from './checks/audit.js';
 
 export type EvaluatorTable = { [K in CheckSpec['kind']]: Evaluator<K> };
 
-/** One evaluator per check kind; the catalog decides which controls use each. */
+/** Map each check kind to its evaluator; the catalog decides which controls use each kind. */
 export function makeEvaluators(supportTable: SupportTable): EvaluatorTable {
   return {
     'os-support': makeOsSupportEvaluator(supportTable),

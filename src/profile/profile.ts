@@ -1,11 +1,11 @@
 /**
- * Site choices that change what the guide asks for. Every field is optional; an absent field
- * means the site has not said, and controls that depend on it are not applicable.
+ * Site choices that change what the guide requires. Every field is optional. An absent field
+ * leaves the choice open, so controls that depend on it are not applicable.
  */
 export interface Profile {
   /** `false` when the site does not use IPv6, which turns on the disable_ipv6 controls. */
   ipv6?: boolean;
-  /** Ports sshd listens on; defaults to what sshd_config says. */
+  /** Ports sshd listens on; by default the Port and ListenAddress lines of sshd_config. */
   sshPorts?: number[];
   /** Incoming TCP ports the firewall is meant to allow besides SSH. */
   allowTcp?: number[];

@@ -34,7 +34,7 @@ export function sshPorts(context: AuditContext): number[] {
 interface RuleSource {
   /** `undefined` when there is no rule file or no loaded rule set. */
   analysis?: FirewallAnalysis;
-  /** Where the rules come from, for messages. */
+  /** Source of the rules (a file path or the save program), for messages. */
   where: string;
   missing?: Text;
 }

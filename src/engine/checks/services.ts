@@ -109,7 +109,12 @@ export const evaluateServiceEnabled: Evaluator<'service-enabled'> = (check, _con
     );
   }
 
-  const running = serviceRunning(context, installed.map(({ name }) => name));
+  let running = serviceRunning(context, installed.map(({ name }) => name));
+  // The iptables service runs no process: loaded rules are the sign that it was started.
+  if (check.subject === 'iptables' && running !== undefined && !running.running && context.target.init !== 'openrc') {
+    const saved = context.target.runtime?.firewallSave(4);
+    if (saved?.ok === true && /^-A /m.test(saved.stdout)) running = { running: true, how: 'iptables-save' };
+  }
   if (running !== undefined && !running.running) {
     const first = installed[0]?.name ?? check.service;
     const fix = init === 'systemd' ? `systemctl start ${first}` : `rc-service ${first} start`;

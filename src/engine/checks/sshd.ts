@@ -11,7 +11,7 @@ export function sshdModel(context: AuditContext): SshdModel {
 }
 
 /**
- * The keyword's value in the global section (first value wins, Include expanded in place,
+ * Check the keyword's value in the global section (first value wins, Include expanded in place,
  * service-file `-o` options first), and every Match block that sets something else.
  */
 export const evaluateSshd: Evaluator<'sshd'> = (check, _control, context) => {
