@@ -263,6 +263,8 @@ export const HARDENED_TREE: FixtureSpec = {
   '/etc/iptables/rules-save': HARDENED_RULES_V4,
   '/etc/iptables/rules6-save': HARDENED_RULES_V6,
   '/etc/audit/rules.d/audit.rules': GUIDE_AUDIT_RULES,
+  // OpenRC's auditd service loads audit.rules, not rules.d: the rules must be in both.
+  '/etc/audit/audit.rules': GUIDE_AUDIT_RULES,
   '/etc/docker/daemon.json': GUIDE_DAEMON_JSON,
   '/etc/docker/seccomp.json': GOOD_SECCOMP,
   '/etc/seccomp/httpd.json': GOOD_SECCOMP,

@@ -41,6 +41,18 @@ function judge(context: AuditContext, describe: Text, find: (rules: AuditRuleSet
     }
     return fail(text(`${describe.en} is missing from ${source}; add: ${expected}`, `${describe.ja} が ${source} にありません。追加してください: ${expected}`), evidence, { expected, actual: 'missing' });
   }
+  const skipped = model.notLoadedAtBoot.some((item) => item.path === configured.path && item.line === configured.line);
+  if (skipped) {
+    const bootFile = model.startup.path ?? '/etc/audit/audit.rules';
+    return fail(
+      text(
+        `${describe.en} is in ${configured.path}:${configured.line}, but the auditd service loads ${bootFile} at boot, which lacks it; add it there or make the service run augenrules`,
+        `${describe.ja} は ${configured.path}:${configured.line} にありますが、auditd のサービスは起動時に ${bootFile} を読み込み、そこにはありません。そのファイルに追加するか、サービスで augenrules を使うようにしてください`,
+      ),
+      evidence,
+      { expected, actual: 'not loaded at boot' },
+    );
+  }
   if (loaded !== undefined && live === undefined) {
     return fail(text(`persisted but not live: ${describe.en} is in ${configured.path} but not loaded; run augenrules --load`, `永続設定はあるが稼働中ではありません: ${describe.ja} は ${configured.path} にありますが読み込まれていません。augenrules --load を実行してください`), evidence, { expected, actual: 'not loaded' });
   }
