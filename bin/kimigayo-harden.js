@@ -1,6 +1,15 @@
 #!/usr/bin/env node
 import { main } from '../dist/src/cli/main.js';
 
+// A closed pipe (`| head`) ends the output quietly; any other write error is one line and exit 74 (EX_IOERR).
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (error) => {
+    if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    if (stream === process.stdout) process.stderr.write(`kimigayo-harden: cannot write the output: ${error.message}\n`);
+    process.exit(74);
+  });
+}
+
 try {
   process.exitCode = main(process.argv.slice(2), {
     stdout: (chunk) => process.stdout.write(chunk),

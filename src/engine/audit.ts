@@ -4,6 +4,7 @@ import { text } from '../core/text.js';
 import type { Profile } from '../profile/profile.js';
 import { EMPTY_PROFILE } from '../profile/profile.js';
 import type { Target } from '../target/target.js';
+import { UsageError } from '../target/target.js';
 import { AuditContext } from './context.js';
 import { loadSupportTable } from './checks/ossupport.js';
 import type { SupportTable } from './checks/ossupport.js';
@@ -74,7 +75,15 @@ export function runAudit(target: Target, options: AuditOptions): AuditReport {
   let controls = controlsForLevel(options.level);
   if (options.only !== undefined && options.only.length > 0) {
     const prefixes = options.only;
-    controls = controls.filter((control) => prefixes.some((prefix) => control.id === prefix || control.id.startsWith(`${prefix}.`) || control.id.startsWith(prefix)));
+    controls = controls.filter((control) => prefixes.some((prefix) => control.id.startsWith(prefix)));
+    if (controls.length === 0) {
+      throw new UsageError(
+        text(
+          `--only ${prefixes.join(', ')}: no control of level ${options.level} or below has an id that starts with this; see the ids in a full report`,
+          `--only ${prefixes.join(', ')}: レベル ${options.level} 以下にこの接頭辞で始まる ID のコントロールはありません。完全なレポートで ID を確認してください`,
+        ),
+      );
+    }
   }
 
   const results = controls.map((control): ControlResult => ({ control, ...evaluateControl(control, context, evaluators) }));

@@ -225,8 +225,28 @@ export class RootFs {
   readdir(targetPath: string): string[] {
     const hostPath = this.resolve(targetPath);
     try {
-      return fs.readdirSync(hostPath).sort(compareBytes);
+      const names = fs.readdirSync(hostPath, { encoding: 'buffer' });
+      const decoder = new TextDecoder('utf-8', { fatal: true });
+      return names
+        .map((name) => {
+          try {
+            return decoder.decode(name);
+          } catch {
+            // A name that is not UTF-8 cannot be opened again through a string path, so the
+            // directory cannot be read completely: report it instead of skipping the entry.
+            throw new TargetError(
+              'io',
+              targetPath,
+              text(
+                `contains a file name that is not valid UTF-8 (${JSON.stringify(name.toString('latin1'))}); rename it`,
+                `UTF-8 として正しくないファイル名 (${JSON.stringify(name.toString('latin1'))}) があります。名前を変更してください`,
+              ),
+            );
+          }
+        })
+        .sort(compareBytes);
     } catch (error) {
+      if (error instanceof TargetError) throw error;
       const code = errnoCode(error);
       if (code === 'ENOENT') return [];
       if (code === 'ENOTDIR') {

@@ -171,6 +171,14 @@ export function openTarget(options: OpenTargetOptions): Target {
   }
 
   const rootFs = new RootFs(root);
+  if (!live && !rootFs.isDirectory('/etc')) {
+    throw new UsageError(
+      text(
+        `--root ${root}: not a root file system (it has no /etc directory). Give the directory that contains etc/, usr/ and the rest.`,
+        `--root ${root}: ルートファイルシステムではありません(/etc ディレクトリがありません)。etc/ や usr/ を含むディレクトリを指定してください。`,
+      ),
+    );
+  }
   const override = options.container ?? 'auto';
   const detected = detectContainer(rootFs, options.root === undefined);
   const container: ContainerInfo =

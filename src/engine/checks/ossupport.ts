@@ -24,13 +24,29 @@ export const DEFAULT_SUPPORT_TABLE = fileURLToPath(new URL('../../../../data/os-
 
 /** Load a support table; throws an Error whose message names the file and the problem. */
 export function loadSupportTable(path: string = DEFAULT_SUPPORT_TABLE): SupportTable {
-  const raw: unknown = JSON.parse(fs.readFileSync(path, 'utf8'));
+  let raw: unknown;
+  try {
+    raw = JSON.parse(fs.readFileSync(path, 'utf8'));
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    throw new Error(`${path}: cannot read the support table (${message}); give a JSON file like data/os-support.json`);
+  }
   const releases = (raw as { releases?: unknown }).releases;
   if (!Array.isArray(releases)) throw new Error(`${path}: expected an object with a "releases" array`);
   releases.forEach((row: unknown, index) => {
     const entry = row as Partial<SupportRow>;
     if (typeof entry.id !== 'string' || typeof entry.version !== 'string') {
       throw new Error(`${path}: releases[${index}] needs string fields "id" and "version"`);
+    }
+    const known = new Set(['id', 'version', 'name', 'status', 'supportedUntil', 'limitedUntil', 'source']);
+    for (const field of Object.keys(entry)) {
+      if (!known.has(field)) throw new Error(`${path}: releases[${index}] has an unknown field "${field}"; known fields: ${[...known].join(', ')}`);
+    }
+    if (entry.status !== undefined && !['supported', 'limited', 'unsupported'].includes(entry.status)) {
+      throw new Error(`${path}: releases[${index}].status is "${String(entry.status)}"; use supported, limited or unsupported`);
+    }
+    if (entry.status === undefined && entry.supportedUntil === undefined && entry.limitedUntil === undefined) {
+      throw new Error(`${path}: releases[${index}] needs "status" or a "supportedUntil"/"limitedUntil" date`);
     }
     for (const field of ['supportedUntil', 'limitedUntil'] as const) {
       const value = entry[field];

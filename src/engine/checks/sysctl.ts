@@ -58,8 +58,11 @@ export const evaluateSysctl: Evaluator<'sysctl'> = (check, _control, context) =>
   let key = check.key;
   let expected = check.expected;
   if (check.alternative !== undefined) {
+    // Offline, only a Debian-family tree is expected to run a kernel with the patched key.
     const useAlternative =
-      runtime !== undefined ? runtime.sysctl(check.key) === undefined : model.get(check.key) === undefined && model.get(check.alternative.key) !== undefined;
+      runtime !== undefined
+        ? runtime.sysctl(check.key) === undefined
+        : model.get(check.key) === undefined && (model.get(check.alternative.key) !== undefined || context.target.os.family !== 'debian');
     if (useAlternative) ({ key, expected } = check.alternative);
   }
 
