@@ -21,11 +21,11 @@ export const CATEGORIES = [
 
 export type Category = (typeof CATEGORIES)[number];
 
-/** Where the advice comes from: a heading of the Kimigayo hardening guide, plus a note when the level is our proposal. */
+/** Origin of the advice: a heading of the Kimigayo hardening guide, plus a note when the level is our proposal. */
 export interface Source {
   /** Heading of the guide's section, as written in the guide (Japanese). */
   guide: string;
-  /** Why the level was chosen when the guide gives the setting without one. */
+  /** Reason for the level when the guide gives the setting without one. */
   levelNote?: string;
 }
 
@@ -37,7 +37,7 @@ export interface ModeAllowance {
   note: Text;
 }
 
-/** What a control checks. The engine has one evaluator per kind and no facts of its own. */
+/** Check performed by a control. The engine has one evaluator per kind and no facts of its own. */
 export type CheckSpec =
   | { kind: 'os-support' }
   | { kind: 'service-disabled'; service: string; names: string[]; inetd: string[] }
@@ -50,7 +50,7 @@ export type CheckSpec =
       expected: string;
       /** Accept this key and value instead where `key` does not exist on the kernel (mainline vs Debian patches). */
       alternative?: { key: string; expected: string };
-      /** Only when the site profile says IPv6 is unused. */
+      /** Checked only when the site profile sets `ipv6: false`. */
       requiresProfile?: 'ipv6-unused';
     }
   | { kind: 'mount'; mountpoint: string; options: string[]; fstype?: string; requireEntry: boolean }

@@ -38,7 +38,9 @@ interface AuditFlags {
 function langFromArgs(argv: string[], env: NodeJS.ProcessEnv): Lang {
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] as string;
-    const value = arg.startsWith('--lang=') ? arg.slice(7) : arg === '--lang' ? argv[i + 1] : undefined;
+    let value: string | undefined;
+    if (arg.startsWith('--lang=')) value = arg.slice('--lang='.length);
+    else if (arg === '--lang') value = argv[i + 1];
     if (value === 'ja' || value === 'en') return value;
   }
   return langFromEnv(env);

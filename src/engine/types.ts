@@ -7,17 +7,17 @@ export type Status = 'pass' | 'fail' | 'not-applicable' | 'error';
 export interface Evidence {
   path: string;
   line?: number;
-  /** What stands there, e.g. `PermitRootLogin yes` or `mode 0644 root:root`. */
+  /** Content found there, e.g. `PermitRootLogin yes` or `mode 0644 root:root`. */
   detail?: string;
 }
 
-/** What one evaluator found for one control. */
+/** Verdict of one evaluator for one control. */
 export interface Outcome {
   status: Status;
   expected?: string;
   actual?: string;
   evidence: Evidence[];
-  /** Why it failed, is not applicable, or could not be evaluated. Also notes on a pass. */
+  /** Reason for a failure, a not-applicable or an error; also a note on some passes. */
   reason?: Text;
 }
 

@@ -186,7 +186,7 @@ export function serializeShellVars(doc: ShellVarsDocument): string {
   return doc.lines.map((line) => line.raw + line.eol).join('');
 }
 
-/** The value a shell would see after sourcing the file: the last assignment wins. */
+/** Return the assignment a shell keeps after sourcing the file: the last one wins. */
 export function lastAssignment(doc: ShellVarsDocument, name: string): ShellAssignment | undefined {
   let found: ShellAssignment | undefined;
   for (const line of doc.lines) {

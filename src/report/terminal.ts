@@ -85,8 +85,11 @@ export function renderTerminal(report: AuditReport, options: TerminalOptions): s
   const out: string[] = [];
 
   const os = target.os.prettyName || `${target.os.id} ${target.os.versionId}`;
-  const mode = target.mode === 'live' ? (lang === 'ja' ? '稼働中のホスト' : 'live host') : lang === 'ja' ? 'オフライン' : 'offline';
-  const container = target.container.container ? (lang === 'ja' ? `、コンテナ (${target.container.signals.join(', ')})` : `, container (${target.container.signals.join(', ')})`) : '';
+  const modeNames = target.mode === 'live' ? text('live host', '稼働中のホスト') : text('offline', 'オフライン');
+  const mode = modeNames[lang];
+  const signals = target.container.signals.join(', ');
+  let container = '';
+  if (target.container.container) container = lang === 'ja' ? `、コンテナ (${signals})` : `, container (${signals})`;
   out.push(
     lang === 'ja'
       ? `kimigayo-harden 監査: ${visible(target.fs.root)} (${mode}${container}) ${visible(os)}、レベル ${report.level}`

@@ -221,7 +221,7 @@ password_pbkdf2 admin grub.pbkdf2.sha512.10000.9A3B7C0D1E2F.5D4C3B2A19080706
 const PASSWD = 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/sbin/nologin\n';
 const GROUP = 'root:x:0:\nshadow:x:42:\nnogroup:x:65534:\n';
 
-/** Everything the level-3 controls check, hardened as the guide asks. Audit it with the profile `{ ipv6: false }`. */
+/** Everything the level-3 controls check, hardened as the guide requires. Audit it with the profile `{ ipv6: false }`. */
 export const HARDENED_TREE: FixtureSpec = {
   '/etc/os-release': 'ID=debian\nVERSION_ID="13"\nPRETTY_NAME="Debian GNU/Linux 13 (trixie)"\n',
   '/etc/passwd': { content: PASSWD, mode: 0o644 },

@@ -5,7 +5,7 @@ import { problemsOutcome } from '../context.js';
 import type { Evidence } from '../types.js';
 import { fail, notApplicable, pass } from '../types.js';
 
-/** Whether a service is started on the live host, or `undefined` when that cannot be known. */
+/** Report whether a service is started on the live host, or `undefined` offline. */
 export function serviceRunning(context: AuditContext, names: string[]): { running: boolean; how: string } | undefined {
   const runtime = context.target.runtime;
   if (runtime === undefined) return undefined;
