@@ -355,3 +355,32 @@ export const WEAK_OVERLAYS: Record<string, { files?: FixtureSpec; profile?: Prof
   'firewall.ipv6.persisted': { files: { '/etc/iptables/rules6-save': { remove: true } }, profile: {} },
   'firewall.ipv6.ruleset': { files: { '/etc/iptables/rules6-save': { remove: true } }, profile: {} },
 };
+
+/** Files by target path; a string content that starts with `->` makes a symbolic link to the rest. */
+export type TextTree = Record<string, string | Buffer>;
+
+/** Temporary trees of one test file, removed together by `removeAll` in an `after` hook. */
+export class ScratchTrees {
+  private readonly roots: string[] = [];
+  private readonly prefix: string;
+
+  constructor(prefix: string) {
+    this.prefix = prefix;
+  }
+
+  create(files: TextTree): string {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), this.prefix));
+    this.roots.push(root);
+    for (const [name, content] of Object.entries(files)) {
+      const hostPath = path.join(root, name);
+      fs.mkdirSync(path.dirname(hostPath), { recursive: true });
+      if (typeof content === 'string' && content.startsWith('->')) fs.symlinkSync(content.slice(2), hostPath);
+      else fs.writeFileSync(hostPath, content);
+    }
+    return root;
+  }
+
+  removeAll(): void {
+    for (const root of this.roots.splice(0)) fs.rmSync(root, { recursive: true, force: true });
+  }
+}

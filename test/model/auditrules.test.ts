@@ -8,6 +8,8 @@ import { AuditRuleSet, augenrulesFiles, compareVersionNames, loadAuditRules, par
 import { parseAuditRules } from '../../src/parse/auditrules.js';
 import { RootFs } from '../../src/target/rootfs.js';
 import { debianTree } from '../helpers/trees.js';
+import { ScratchTrees } from '../helpers/fixture.js';
+import type { TextTree } from '../helpers/fixture.js';
 
 /** The guide's /etc/audit/rules.d/audit.rules. */
 const GUIDE_AUDIT_RULES = `# audit log
@@ -27,15 +29,11 @@ const GUIDE_AUDIT_RULES = `# audit log
 
 const trees: string[] = [];
 
-function makeTree(files: Record<string, string>): RootFs {
-  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'kh-audit-'));
-  trees.push(root);
-  for (const [name, content] of Object.entries(files)) {
-    const file = path.join(root, name);
-    fs.mkdirSync(path.dirname(file), { recursive: true });
-    fs.writeFileSync(file, content);
-  }
-  return new RootFs(root);
+const scratch = new ScratchTrees('kh-audit-');
+after(() => scratch.removeAll());
+
+function makeTree(files: TextTree): RootFs {
+  return new RootFs(scratch.create(files));
 }
 
 after(() => {

@@ -1,8 +1,7 @@
-import { describe, test } from 'node:test';
+import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { AntiScanKind, FilterFacts } from '../../src/model/firewall.js';
@@ -10,6 +9,8 @@ import { analyzeRuleset, firewallFiles, parsePortRange } from '../../src/model/f
 import { parseIptables, parseIptablesSave } from '../../src/parse/iptables.js';
 import { RootFs } from '../../src/target/rootfs.js';
 import { debianTree, kimigayoTree } from '../helpers/trees.js';
+import { ScratchTrees } from '../helpers/fixture.js';
+import type { TextTree } from '../helpers/fixture.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const corpus = path.resolve(repoRoot, '../shared/corpus');
@@ -335,14 +336,11 @@ describe('analyzeRuleset on corpus files', () => {
 // ---------------------------------------------------------------------------------------------
 // Rule files in a target tree
 
-function makeTree(files: Record<string, string>): string {
-  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'kh-firewall-'));
-  for (const [name, content] of Object.entries(files)) {
-    const file = path.join(root, name);
-    fs.mkdirSync(path.dirname(file), { recursive: true });
-    fs.writeFileSync(file, content);
-  }
-  return root;
+const scratch = new ScratchTrees('kh-firewall-');
+after(() => scratch.removeAll());
+
+function makeTree(files: TextTree): string {
+  return scratch.create(files);
 }
 
 describe('firewallFiles', () => {

@@ -1,26 +1,16 @@
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import { hasOptions, liveMounts, loadFstab, normalizeMountPoint } from '../../src/model/fstab.js';
 import { RootFs } from '../../src/target/rootfs.js';
+import { ScratchTrees } from '../helpers/fixture.js';
+import type { TextTree } from '../helpers/fixture.js';
 
-const trees: string[] = [];
+const scratch = new ScratchTrees('kh-fstab-');
+after(() => scratch.removeAll());
 
-after(() => {
-  for (const tree of trees) fs.rmSync(tree, { recursive: true, force: true });
-});
-
-function makeTree(files: Record<string, string | Buffer>): RootFs {
-  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'kh-fstab-'));
-  trees.push(root);
-  for (const [name, content] of Object.entries(files)) {
-    const hostPath = path.join(root, name);
-    fs.mkdirSync(path.dirname(hostPath), { recursive: true });
-    fs.writeFileSync(hostPath, content);
-  }
-  return new RootFs(root);
+function makeTree(files: TextTree): RootFs {
+  return new RootFs(scratch.create(files));
 }
 
 const KIMIGAYO_FSTAB = [

@@ -2,28 +2,17 @@ import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import { loadModprobe, MODPROBE_DIRS } from '../../src/model/modprobe.js';
 import { RootFs } from '../../src/target/rootfs.js';
+import { ScratchTrees } from '../helpers/fixture.js';
+import type { TextTree } from '../helpers/fixture.js';
 
-const trees: string[] = [];
+const scratch = new ScratchTrees('kh-modprobe-');
 
-after(() => {
-  for (const tree of trees) fs.rmSync(tree, { recursive: true, force: true });
-});
+after(() => scratch.removeAll());
 
-/** Build a root tree; a value starting with `->` makes a symbolic link. */
-function makeTree(files: Record<string, string>): RootFs {
-  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'kh-modprobe-'));
-  trees.push(root);
-  for (const [name, content] of Object.entries(files)) {
-    const hostPath = path.join(root, name);
-    fs.mkdirSync(path.dirname(hostPath), { recursive: true });
-    if (content.startsWith('->')) fs.symlinkSync(content.slice(2), hostPath);
-    else fs.writeFileSync(hostPath, content);
-  }
-  return new RootFs(root);
+function makeTree(files: TextTree): RootFs {
+  return new RootFs(scratch.create(files));
 }
 
 describe('loadModprobe', () => {
