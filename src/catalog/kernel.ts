@@ -95,6 +95,7 @@ export const MOUNT_CONTROLS: Control[] = [
         id: `mount.${entry.mountpoint}.${option}`,
         level: 2,
         category: 'mounts',
+        hostOnly: true,
         title: entry.requireEntry
           ? text(`${entry.mountpoint} is a separate mount with ${option}`, `${entry.mountpoint} が ${option} 付きの独立したマウントである`)
           : text(`${entry.mountpoint} has ${option} where it is a separate mount`, `${entry.mountpoint} が独立したマウントの場合に ${option} が付いている`),
@@ -114,6 +115,7 @@ export const MOUNT_CONTROLS: Control[] = [
     id: 'mount.removable.nodev-nosuid-noexec',
     level: 2,
     category: 'mounts',
+    hostOnly: true,
     title: text('Removable media mounts have nodev,nosuid,noexec', 'リムーバブルメディアのマウントに nodev,nosuid,noexec が付いている'),
     rationale: text(
       'A USB stick can carry device files and SUID programs prepared elsewhere. Entries with noauto, user or a vfat file system count as removable.',

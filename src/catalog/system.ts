@@ -159,7 +159,7 @@ export const SYSTEM_CONTROLS: Control[] = [
       'root での直接ログインは攻撃者に推測すべきアカウント名を与え、誰が root を使ったかの記録も残りません。',
     ),
     source: { guide: LEVEL1 },
-    check: { kind: 'sshd', keyword: 'permitrootlogin', expected: ['no'] },
+    check: { kind: 'sshd', keyword: 'permitrootlogin', name: 'PermitRootLogin', expected: ['no'] },
   },
   {
     id: 'ssh.passwordauthentication',
@@ -171,7 +171,7 @@ export const SYSTEM_CONTROLS: Control[] = [
       'パスワードはネットワーク越しに推測できますが、鍵はできません。適用前に管理者が鍵でログインできることを確認してください。',
     ),
     source: { guide: LEVEL1 },
-    check: { kind: 'sshd', keyword: 'passwordauthentication', expected: ['no'] },
+    check: { kind: 'sshd', keyword: 'passwordauthentication', name: 'PasswordAuthentication', expected: ['no'] },
   },
   ...FILE_ENTRIES.map(
     (entry): Control => ({

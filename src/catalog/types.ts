@@ -42,7 +42,14 @@ export type CheckSpec =
   | { kind: 'os-support' }
   | { kind: 'service-disabled'; service: string; names: string[]; inetd: string[] }
   | { kind: 'service-enabled'; service: string; names: string[]; runlevel: string; subject: 'iptables' | 'auditd' }
-  | { kind: 'sshd'; keyword: string; expected: string[] }
+  | {
+      kind: 'sshd';
+      /** Lower-case, as the model looks keywords up. */
+      keyword: string;
+      /** Spelling for messages, as sshd_config(5) writes it. */
+      name: string;
+      expected: string[];
+    }
   | { kind: 'file-mode'; path: string; maxMode: number; owner: string; group?: string; allow?: ModeAllowance[] }
   | {
       kind: 'sysctl';
@@ -105,6 +112,6 @@ export interface Control {
   rationale: Text;
   source: Source;
   check: CheckSpec;
-  /** Needs a running kernel of its own: not applicable inside a container. */
+  /** Decided outside a container (by the host kernel or the container runtime): not applicable inside one. */
   hostOnly?: boolean;
 }

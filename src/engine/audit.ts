@@ -44,8 +44,15 @@ const MANAGED_BY_HOST = text(
   '該当なし: ホスト側で管理されています(このターゲットはコンテナです)',
 );
 
+const SET_BY_RUNTIME = text(
+  'not applicable: a container runtime sets the mounts of a container and ignores /etc/fstab (use docker run --tmpfs /tmp:noexec,nosuid,nodev)',
+  '該当なし: コンテナのマウントはコンテナランタイムが設定し、/etc/fstab は使われません(docker run --tmpfs /tmp:noexec,nosuid,nodev を使ってください)',
+);
+
 function evaluateControl(control: Control, context: AuditContext, evaluators: EvaluatorTable): Outcome {
-  if (control.hostOnly === true && context.target.container.container) return notApplicable(MANAGED_BY_HOST);
+  if (control.hostOnly === true && context.target.container.container) {
+    return notApplicable(control.category === 'mounts' ? SET_BY_RUNTIME : MANAGED_BY_HOST);
+  }
   const evaluate = evaluators[control.check.kind] as (check: Control['check'], control: Control, context: AuditContext) => Outcome;
   try {
     return evaluate(control.check, control, context);

@@ -67,10 +67,17 @@ export function problemsOutcome(problems: Problem[], what?: Text): Outcome {
     return item;
   });
   const first = problems[0];
-  const where = first === undefined ? '' : `${first.path}${first.line === undefined ? '' : `:${first.line}`}`;
+  let where = '';
+  if (first !== undefined) {
+    // Model messages often name their file already; repeat it only to add the line.
+    const named = first.message.en.includes(first.path);
+    if (first.line !== undefined) where = `${first.path}:${first.line}: `;
+    else if (!named) where = `${first.path}: `;
+  }
+  const value = first?.value === undefined ? '' : ` (${first.value})`;
   const reason = text(
-    `${what?.en ?? 'could not evaluate'}: ${where}: ${first?.message.en ?? ''}${first?.value === undefined ? '' : ` (${first.value})`}`,
-    `${what?.ja ?? '評価できません'}: ${where}: ${first?.message.ja ?? ''}${first?.value === undefined ? '' : ` (${first.value})`}`,
+    `${what?.en ?? 'could not evaluate'}: ${where}${first?.message.en ?? ''}${value}`,
+    `${what?.ja ?? '評価できません'}: ${where}${first?.message.ja ?? ''}${value}`,
   );
   return errorOutcome(reason, evidence);
 }

@@ -19,6 +19,8 @@ export interface Outcome {
   evidence: Evidence[];
   /** Reason for a failure, a not-applicable or an error; also a note on some passes. */
   reason?: Text;
+  /** The reason of a pass deserves attention (an LTS release, for example), so reports show it by default. */
+  notice?: boolean;
 }
 
 export interface ControlResult extends Outcome {

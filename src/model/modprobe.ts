@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import type { Text } from '../core/text.js';
 import { text } from '../core/text.js';
-import { compareBytes, TargetError } from '../target/rootfs.js';
+import { compareBytes, distinctDirectories, TargetError } from '../target/rootfs.js';
 import type { RootFs } from '../target/rootfs.js';
 import type { ModprobeCommand, ModprobeCommandName, ModprobeDocument } from '../parse/modprobe.js';
 import { moduleNameMatches, normalizeModuleName, parseModprobe } from '../parse/modprobe.js';
@@ -145,7 +145,7 @@ export function loadModprobe(fs: RootFs): ModprobeModel {
 function listFiles(fs: RootFs): ModprobeFile[] {
   const byName = new Map<string, string>();
   const shadowed: ModprobeFile[] = [];
-  for (const dir of MODPROBE_DIRS) {
+  for (const dir of distinctDirectories(fs, MODPROBE_DIRS)) {
     for (const name of configNamesIn(fs, dir)) {
       const filePath = `${dir}/${name}`;
       const winner = byName.get(name);

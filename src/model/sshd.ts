@@ -591,8 +591,27 @@ function addInclude(state: LoadState, doc: SshdDocument, directive: SshdDirectiv
     return;
   }
   for (const pattern of directive.args) {
-    for (const file of includeFiles(state, pattern)) walkFile(state, file, depth + 1, block);
+    for (const file of includeFiles(state, pattern)) {
+      if (depth + 1 > MAX_INCLUDE_DEPTH) {
+        // Blame the Include line that goes too deep, so the message has a file and a line.
+        addBarrier(state, includeTooDeep(doc.path, directive.line, file), block);
+        return;
+      }
+      walkFile(state, file, depth + 1, block);
+    }
   }
+}
+
+function includeTooDeep(path: string, line: number | undefined, included: string): Problem {
+  return problem(
+    path,
+    'sshd.include-too-deep',
+    text(
+      `Include of ${included} nests more than ${MAX_INCLUDE_DEPTH} levels deep (a file including itself?): sshd refuses to start; remove the loop`,
+      `${included} の Include の入れ子が ${MAX_INCLUDE_DEPTH} 段を超えています(自分自身を読み込んでいませんか)。sshd は起動しません。ループを取り除いてください`,
+    ),
+    line,
+  );
 }
 
 function addSetting(state: LoadState, doc: SshdDocument, directive: SshdDirective, block: SshdMatchBlock | undefined): void {

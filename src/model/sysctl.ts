@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import type { Text } from '../core/text.js';
 import { text } from '../core/text.js';
-import { compareBytes, normalizeTargetPath, TargetError } from '../target/rootfs.js';
+import { compareBytes, distinctDirectories, normalizeTargetPath, TargetError } from '../target/rootfs.js';
 import type { RootFs } from '../target/rootfs.js';
 import type { SysctlDocument, SysctlExclusion, SysctlSetting } from '../parse/sysctl.js';
 import { isSysctlGlob, normalizeSysctlKey, parseSysctl, sysctlKeyMatches } from '../parse/sysctl.js';
@@ -224,14 +224,14 @@ interface Candidate {
 
 function listCandidates(fs: RootFs, loader: SysctlLoader): Candidate[] {
   if (loader === 'openrc-busybox') {
-    const files = SYSCTL_DIRS[loader].flatMap((dir) => confFilesIn(fs, dir));
+    const files = distinctDirectories(fs, SYSCTL_DIRS[loader]).flatMap((dir) => confFilesIn(fs, dir));
     if (pathExists(fs, SYSCTL_CONF)) files.push(SYSCTL_CONF);
     return files.map((p) => ({ path: p, status: 'read' }));
   }
 
   const byName = new Map<string, string>();
   const shadowed: Candidate[] = [];
-  for (const dir of SYSCTL_DIRS[loader]) {
+  for (const dir of distinctDirectories(fs, SYSCTL_DIRS[loader])) {
     for (const file of confFilesIn(fs, dir)) {
       const name = path.posix.basename(file);
       const winner = byName.get(name);

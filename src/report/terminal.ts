@@ -63,7 +63,8 @@ function resultLines(result: ControlResult, options: TerminalOptions, labelWidth
   const label = pad(STATUS_LABELS[result.status][lang], labelWidth);
   const lines = [`  ${paint(label, COLORS[result.status], color)}  ${result.control.id}  ${visible(result.control.title[lang])}`];
   const indent = ' '.repeat(labelWidth + 4);
-  const showDetail = result.status === 'fail' || result.status === 'error' || (options.verbose === true && result.reason !== undefined);
+  const noticed = result.notice === true || options.verbose === true;
+  const showDetail = result.status === 'fail' || result.status === 'error' || (noticed && result.reason !== undefined);
   if (!showDetail) return lines;
   if (result.reason !== undefined) lines.push(`${indent}${visible(result.reason[lang])}`);
   if (result.status === 'fail') {

@@ -66,9 +66,9 @@ function toTargetError(error: unknown, targetPath: string): TargetError {
         text('permission denied: run as root', '権限がありません: root で実行してください'),
       );
     case 'ELOOP':
-      return new TargetError('symlink-loop', targetPath, text('too many levels of symbolic links', 'シンボリックリンクが多すぎます(ループ)'));
+      return new TargetError('symlink-loop', targetPath, text('too many levels of symbolic links: fix the link loop', 'シンボリックリンクが多すぎます(ループ)。リンクのループを直してください'));
     case 'EISDIR':
-      return new TargetError('not-a-file', targetPath, text('is a directory, not a file', 'ファイルではなくディレクトリです'));
+      return new TargetError('not-a-file', targetPath, text('is a directory, not a file: replace it with the file', 'ファイルではなくディレクトリです。ファイルに置き換えてください'));
     default: {
       const message = error instanceof Error ? error.message : String(error);
       return new TargetError('io', targetPath, text(`read failed: ${message}`, `読み込みに失敗しました: ${message}`));
@@ -130,7 +130,7 @@ export class RootFs {
           throw new TargetError(
             'outside-root',
             targetPath,
-            text('a symbolic link points outside the root directory', 'シンボリックリンクがルートディレクトリの外を指しています'),
+            text('a symbolic link points outside the root directory: make it point inside the root', 'シンボリックリンクがルートディレクトリの外を指しています。ルートの内側を指すように直してください'),
           );
         }
         done.pop();
@@ -157,7 +157,7 @@ export class RootFs {
         throw new TargetError(
           'symlink-loop',
           targetPath,
-          text('too many levels of symbolic links (a loop)', 'シンボリックリンクが多すぎます(ループ)'),
+          text('too many levels of symbolic links (a loop): fix the link', 'シンボリックリンクが多すぎます(ループ)。リンクを直してください'),
         );
       }
       let linkTarget: string;
@@ -276,8 +276,8 @@ export class RootFs {
           'too-large',
           targetPath,
           text(
-            `file is ${stats.size} bytes, over the ${MAX_CONFIG_BYTES}-byte limit for configuration files`,
-            `ファイルが ${stats.size} バイトあり、設定ファイルの上限 ${MAX_CONFIG_BYTES} バイトを超えています`,
+            `file is ${stats.size} bytes, over the ${MAX_CONFIG_BYTES}-byte limit for configuration files: check that it is the intended file`,
+            `ファイルが ${stats.size} バイトあり、設定ファイルの上限 ${MAX_CONFIG_BYTES} バイトを超えています。正しいファイルか確認してください`,
           ),
         );
       }
@@ -289,7 +289,7 @@ export class RootFs {
       throw new TargetError(
         'binary',
         targetPath,
-        text('file contains NUL bytes: it is binary, not a text configuration file', 'ファイルに NUL バイトが含まれています(テキストの設定ファイルではありません)'),
+        text('file contains NUL bytes: it is binary, not a text configuration file; restore the text file', 'ファイルに NUL バイトが含まれています(テキストの設定ファイルではありません)。テキストのファイルに戻してください'),
       );
     }
     return decode(targetPath, data);
@@ -336,6 +336,27 @@ export class RootFs {
     }
     return current.sort(compareBytes);
   }
+}
+
+/**
+ * Drop directories that are the same directory as an earlier one in the list, as /lib/sysctl.d
+ * is /usr/lib/sysctl.d on a merged-/usr system, so that their files are not listed twice.
+ */
+export function distinctDirectories(rootFs: RootFs, dirs: readonly string[]): string[] {
+  const seen = new Set<string>();
+  const distinct: string[] = [];
+  for (const dir of dirs) {
+    let key = dir;
+    try {
+      key = rootFs.resolve(dir);
+    } catch {
+      // An unresolvable directory is kept; reading it reports the problem.
+    }
+    if (seen.has(key)) continue;
+    seen.add(key);
+    distinct.push(dir);
+  }
+  return distinct;
 }
 
 /** Compare as C's strcmp does on UTF-8 bytes, which is how glob(3) and scandir sort. */

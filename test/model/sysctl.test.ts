@@ -109,6 +109,18 @@ describe('loadSysctl', () => {
     assert.equal(busybox?.others[0]?.applied, true);
   });
 
+  test('merged /usr lists each file once', () => {
+    const target = makeTree({
+      'usr/lib/sysctl.d/50-a.conf': 'kernel.dmesg_restrict = 0\n',
+      lib: '->usr/lib',
+    });
+    for (const loader of ['openrc-busybox', 'procps', 'systemd'] as const) {
+      const model = loadSysctl(target, loader);
+      assert.deepEqual(model.files.map((file) => file.path), ['/usr/lib/sysctl.d/50-a.conf'], loader);
+      assert.deepEqual(model.get('kernel.dmesg_restrict')?.others, [], loader);
+    }
+  });
+
   test('symlink to /dev/null masks a file', () => {
     const target = makeTree({
       'etc/sysctl.d/50-default.conf': '->/dev/null',

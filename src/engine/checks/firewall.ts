@@ -180,8 +180,29 @@ export const evaluateFirewall: Evaluator<'firewall'> = (check, _control, context
   }
 
   if (persisted.analysis === undefined) {
+    const other = files[check.family === 4 ? 'ipv4' : 'ipv6'].others[0];
     const missing = persisted.missing ?? text('no rule file', 'ルールファイルがありません');
-    return fail(missing, [{ path: persisted.where }], { expected: 'a rule file', actual: 'missing' });
+    const evidence = [{ path: persisted.where }, ...(other === undefined ? [] : [{ path: other.path, detail: 'not loaded at boot' }])];
+    if (check.fact !== 'persisted') {
+      return fail(
+        text(`${missing.en}; nothing to check (see firewall.ipv${check.family}.persisted)`, `${missing.ja}。確認できるルールがありません(firewall.ipv${check.family}.persisted を参照)`),
+        evidence,
+        { expected: 'a rule file', actual: 'missing' },
+      );
+    }
+    if (other !== undefined) {
+      const variable = check.family === 4 ? 'IPTABLES_SAVE' : 'IP6TABLES_SAVE';
+      const confd = check.family === 4 ? '/etc/conf.d/iptables' : '/etc/conf.d/ip6tables';
+      return fail(
+        text(
+          `${missing.en}. ${other.path} exists but nothing loads it at boot; set ${variable}="${other.path}" in ${confd} or install netfilter-persistent`,
+          `${missing.ja}。${other.path} はありますが、起動時に読み込まれません。${confd} に ${variable}="${other.path}" を設定するか、netfilter-persistent をインストールしてください`,
+        ),
+        evidence,
+        { expected: 'a rule file', actual: 'missing' },
+      );
+    }
+    return fail(missing, evidence, { expected: 'a rule file', actual: 'missing' });
   }
   if (!persisted.analysis.complete) return problemsOutcome(persisted.analysis.problems, text('the rule file could not be understood', 'ルールファイルを解釈できません'));
 

@@ -104,6 +104,7 @@ export function makeOsSupportEvaluator(table: SupportTable): Evaluator<'os-suppo
       return pass(evidence, {
         expected: 'supported',
         actual: status,
+        notice: true,
         reason: text(
           `${release} has limited (LTS) support${until === undefined ? '' : ` until ${until}`}; plan the upgrade`,
           `${release} は限定(LTS)サポート中です${until === undefined ? '' : `(${until} まで)`}。アップグレードを計画してください`,

@@ -24,7 +24,7 @@ export const evaluateSshd: Evaluator<'sshd'> = (check, _control, context) => {
   if (!effective.known) return problemsOutcome(effective.problem === undefined ? model.problems : [effective.problem]);
 
   const value = effective.value.join(' ');
-  const keywordName = effective.keyword;
+  const keywordName = check.name;
   const expected = `${keywordName} ${check.expected.join(' or ')}`;
   const where =
     effective.source === 'default'
