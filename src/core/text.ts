@@ -10,6 +10,11 @@ export function text(en: string, ja: string): Text {
   return { en, ja };
 }
 
+/** Pick the language of a Text; a plain string (a file value, a key) is the same in both. */
+export function localize(value: string | Text, lang: Lang): string {
+  return typeof value === 'string' ? value : value[lang];
+}
+
 /** Pick the language of a locale string such as `ja_JP.UTF-8`; anything else is English. */
 export function langFromLocale(locale: string | undefined): Lang | undefined {
   if (locale === undefined || locale === '') return undefined;

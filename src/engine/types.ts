@@ -14,8 +14,9 @@ export interface Evidence {
 /** Verdict of one evaluator for one control. */
 export interface Outcome {
   status: Status;
-  expected?: string;
-  actual?: string;
+  /** Technical values stay strings; phrases exist in both languages. */
+  expected?: string | Text;
+  actual?: string | Text;
   evidence: Evidence[];
   /** Reason for a failure, a not-applicable or an error; also a note on some passes. */
   reason?: Text;

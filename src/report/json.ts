@@ -1,4 +1,5 @@
 import type { Lang } from '../core/text.js';
+import { localize } from '../core/text.js';
 import type { AuditReport } from '../engine/audit.js';
 import { TOOL_NAME, TOOL_VERSION } from '../version.js';
 
@@ -33,8 +34,8 @@ export function reportToJson(report: AuditReport, lang: Lang): object {
       category: result.control.category,
       status: result.status,
       title: result.control.title[lang],
-      expected: result.expected ?? null,
-      actual: result.actual ?? null,
+      expected: result.expected === undefined ? null : localize(result.expected, lang),
+      actual: result.actual === undefined ? null : localize(result.actual, lang),
       evidence: result.evidence.map((item) => ({
         path: item.path,
         line: item.line ?? null,

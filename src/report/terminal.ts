@@ -1,7 +1,7 @@
 import { CATEGORIES } from '../catalog/types.js';
 import type { Category } from '../catalog/types.js';
 import type { Lang, Text } from '../core/text.js';
-import { text } from '../core/text.js';
+import { localize, text } from '../core/text.js';
 import type { AuditReport } from '../engine/audit.js';
 import type { ControlResult, Status } from '../engine/types.js';
 
@@ -68,8 +68,8 @@ function resultLines(result: ControlResult, options: TerminalOptions, labelWidth
   if (!showDetail) return lines;
   if (result.reason !== undefined) lines.push(`${indent}${visible(result.reason[lang])}`);
   if (result.status === 'fail') {
-    if (result.expected !== undefined) lines.push(`${indent}${lang === 'ja' ? '期待値' : 'expected'}: ${visible(result.expected)}`);
-    if (result.actual !== undefined) lines.push(`${indent}${lang === 'ja' ? '実際の値' : 'actual'}: ${visible(result.actual)}`);
+    if (result.expected !== undefined) lines.push(`${indent}${lang === 'ja' ? '期待値' : 'expected'}: ${visible(localize(result.expected, lang))}`);
+    if (result.actual !== undefined) lines.push(`${indent}${lang === 'ja' ? '実際の値' : 'actual'}: ${visible(localize(result.actual, lang))}`);
   }
   for (const item of result.evidence.slice(0, 8)) {
     const where = item.line === undefined ? item.path : `${item.path}:${item.line}`;

@@ -58,6 +58,14 @@ describe('cli', () => {
     assert.match(result.stdout, /スコア/);
   });
 
+  test('Japanese expected and actual values', () => {
+    const result = run(['audit', '--root', weak, '--level', '2', '--lang', 'ja']);
+    for (const phrase of ['or stricter', 'no entry', 'not enabled', 'mounted with', 'a rule file']) {
+      assert.doesNotMatch(result.stdout, new RegExp(phrase), phrase);
+    }
+    assert.match(result.stdout, /期待値: 0644 以下、所有者 root/);
+  });
+
   test('LC_ALL wins over LANG and --lang wins over both', () => {
     assert.match(run(['audit', '--root', weak], { LANG: 'ja_JP.UTF-8', LC_ALL: 'C' }).stdout, /passed/);
     assert.match(run(['audit', '--root', weak, '--lang', 'ja'], { LC_ALL: 'C' }).stdout, /合格/);

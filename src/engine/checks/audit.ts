@@ -37,9 +37,9 @@ function judge(context: AuditContext, describe: Text, find: (rules: AuditRuleSet
 
   if (configured === undefined) {
     if (live !== undefined) {
-      return fail(text(`live but not persisted: ${describe.en} is loaded but not in ${source}, so it is lost at reboot`, `稼働中だが永続化されていません: ${describe.ja} は読み込まれていますが ${source} になく、再起動で失われます`), evidence, { expected, actual: 'loaded only' });
+      return fail(text(`live but not persisted: ${describe.en} is loaded but not in ${source}, so it is lost at reboot`, `稼働中だが永続化されていません: ${describe.ja} は読み込まれていますが ${source} になく、再起動で失われます`), evidence, { expected, actual: text('loaded only', '読み込み済みのみ') });
     }
-    return fail(text(`${describe.en} is missing from ${source}; add: ${expected}`, `${describe.ja} が ${source} にありません。追加してください: ${expected}`), evidence, { expected, actual: 'missing' });
+    return fail(text(`${describe.en} is missing from ${source}; add: ${expected}`, `${describe.ja} が ${source} にありません。追加してください: ${expected}`), evidence, { expected, actual: text('missing', 'なし') });
   }
   const skipped = model.notLoadedAtBoot.some((item) => item.path === configured.path && item.line === configured.line);
   if (skipped) {
@@ -50,11 +50,11 @@ function judge(context: AuditContext, describe: Text, find: (rules: AuditRuleSet
         `${describe.ja} は ${configured.path}:${configured.line} にありますが、auditd のサービスは起動時に ${bootFile} を読み込み、そこにはありません。そのファイルに追加するか、サービスで augenrules を使うようにしてください`,
       ),
       evidence,
-      { expected, actual: 'not loaded at boot' },
+      { expected, actual: text('not loaded at boot', '起動時に読み込まれない') },
     );
   }
   if (loaded !== undefined && live === undefined) {
-    return fail(text(`persisted but not live: ${describe.en} is in ${configured.path} but not loaded; run augenrules --load`, `永続設定はあるが稼働中ではありません: ${describe.ja} は ${configured.path} にありますが読み込まれていません。augenrules --load を実行してください`), evidence, { expected, actual: 'not loaded' });
+    return fail(text(`persisted but not live: ${describe.en} is in ${configured.path} but not loaded; run augenrules --load`, `永続設定はあるが稼働中ではありません: ${describe.ja} は ${configured.path} にありますが読み込まれていません。augenrules --load を実行してください`), evidence, { expected, actual: text('not loaded', '未読み込み') });
   }
   return pass(evidence, { expected, actual: `${configured.path}:${configured.line}` });
 }

@@ -12,6 +12,8 @@ const EXTLINUX = ['/boot/extlinux.conf', '/boot/extlinux/extlinux.conf', '/etc/u
 const PBKDF2 = /^\s*password_pbkdf2\s+(\S+)\s+grub\.pbkdf2\.sha512\.(\d+)\.([0-9A-Fa-f]+)\.([0-9A-Fa-f]+)\s*$/;
 const SUPERUSERS = /^\s*set\s+superusers\s*=\s*["']?([^"'\s]+)/;
 
+const EXPECTED_PASSWORD = text('superusers and password_pbkdf2', 'superusers と password_pbkdf2');
+
 export interface GrubPasswordFacts {
   superusers?: { user: string; line: number };
   passwords: { user: string; line: number }[];
@@ -55,7 +57,7 @@ export const evaluateGrubPassword: Evaluator<'grub-password'> = (check, _control
         ? text(`${path} does not exist; add the superuser and password_pbkdf2 there`, `${path} がありません。そこに superusers と password_pbkdf2 を追加してください`)
         : text(`${path} does not exist; run grub-mkconfig -o ${path}`, `${path} がありません。grub-mkconfig -o ${path} を実行してください`),
       [{ path }],
-      { expected: 'superusers and password_pbkdf2', actual: 'missing file' },
+      { expected: EXPECTED_PASSWORD, actual: text('missing file', 'ファイルなし') },
     );
   }
 
@@ -71,17 +73,17 @@ export const evaluateGrubPassword: Evaluator<'grub-password'> = (check, _control
         `${path}:${malformed.line}: password_pbkdf2 の行が "password_pbkdf2 ユーザー grub.pbkdf2.sha512.回数.ソルト.ハッシュ" の形式ではありません。grub-mkpasswd-pbkdf2 で作り直してください`,
       ),
       [...evidence, { path, line: malformed.line, detail: malformed.raw }],
-      { expected: 'superusers and password_pbkdf2', actual: 'malformed password_pbkdf2' },
+      { expected: EXPECTED_PASSWORD, actual: text('malformed password_pbkdf2', 'password_pbkdf2 の形式誤り') },
     );
   }
   const superuser = facts.superusers?.user;
   const hasPassword = superuser !== undefined && facts.passwords.some((password) => password.user === superuser);
-  if (hasPassword) return pass(evidence, { expected: 'superusers and password_pbkdf2', actual: `superusers=${superuser}` });
+  if (hasPassword) return pass(evidence, { expected: EXPECTED_PASSWORD, actual: `superusers=${superuser}` });
   return fail(
     superuser === undefined
       ? text(`${path} sets no superusers`, `${path} に superusers の設定がありません`)
       : text(`${path} has no password_pbkdf2 line for superuser ${superuser}`, `${path} に superuser ${superuser} の password_pbkdf2 行がありません`),
     evidence,
-    { expected: 'superusers and password_pbkdf2', actual: superuser === undefined ? 'no superusers' : 'no password' },
+    { expected: EXPECTED_PASSWORD, actual: superuser === undefined ? text('no superusers', 'superusers なし') : text('no password', 'パスワードなし') },
   );
 };

@@ -1,5 +1,6 @@
 import { lineColumnAt } from '../../core/diagnostic.js';
 import { text } from '../../core/text.js';
+import type { Text } from '../../core/text.js';
 import type { Problem } from '../../model/problem.js';
 import type { AuditContext, Evaluator } from '../context.js';
 import { problemsOutcome } from '../context.js';
@@ -76,22 +77,22 @@ export const evaluateDockerDaemon: Evaluator<'docker-daemon'> = (check, _control
   const value = daemon.config[check.key];
   const line = daemon.keyLines.get(check.key);
   const evidence = line === undefined ? [{ path: DAEMON_JSON }] : [{ path: DAEMON_JSON, line, detail: `"${check.key}": ${JSON.stringify(value)}` }];
-  const actual = value === undefined ? 'unset' : JSON.stringify(value);
+  const actual = value === undefined ? text('unset', '未設定') : text(JSON.stringify(value), JSON.stringify(value));
   const expectation = check.expected;
 
-  let expected: string;
+  let expected: Text;
   let ok: boolean;
   if ('equals' in expectation) {
-    expected = JSON.stringify(expectation.equals);
+    expected = text(JSON.stringify(expectation.equals), JSON.stringify(expectation.equals));
     ok = value === expectation.equals;
   } else if ('nonEmpty' in expectation) {
-    expected = 'a non-empty string such as "default"';
+    expected = text('a non-empty string such as "default"', '"default" などの空でない文字列');
     ok = typeof value === 'string' && value !== '';
   } else if ('logOpts' in expectation) {
-    expected = `object with ${expectation.logOpts.join(', ')}`;
+    expected = text(`object with ${expectation.logOpts.join(', ')}`, `${expectation.logOpts.join('、')} を含むオブジェクト`);
     ok = typeof value === 'object' && value !== null && expectation.logOpts.every((key) => typeof (value as Record<string, unknown>)[key] === 'string');
   } else {
-    expected = 'path of a valid seccomp profile';
+    expected = text('path of a valid seccomp profile', '正しい seccomp プロファイルのパス');
     if (typeof value !== 'string' || value === '') {
       ok = false;
     } else {
@@ -104,8 +105,8 @@ export const evaluateDockerDaemon: Evaluator<'docker-daemon'> = (check, _control
   if (ok) return pass(evidence, { expected, actual });
   return fail(
     text(
-      `${DAEMON_JSON}: "${check.key}" is ${actual}, expected ${expected}; set it and keep the other keys`,
-      `${DAEMON_JSON}: "${check.key}" が ${actual} です。期待値は ${expected} です。他のキーは残したまま設定してください`,
+      `${DAEMON_JSON}: "${check.key}" is ${actual.en}, expected ${expected.en}; set it and keep the other keys`,
+      `${DAEMON_JSON}: "${check.key}" が ${actual.ja} です。期待値は ${expected.ja} です。他のキーは残したまま設定してください`,
     ),
     evidence,
     { expected, actual },

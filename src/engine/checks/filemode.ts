@@ -26,7 +26,7 @@ export const evaluateFileMode: Evaluator<'file-mode'> = (check, _control, contex
   const group = accounts.groupName(stats.gid) ?? String(stats.gid);
   const mode = stats.mode & 0o7777;
   const actual = `${formatMode(mode)} ${owner}:${group}`;
-  const expected = `${formatMode(check.maxMode)} or stricter, owner ${check.owner}`;
+  const expected = text(`${formatMode(check.maxMode)} or stricter, owner ${check.owner}`, `${formatMode(check.maxMode)} 以下、所有者 ${check.owner}`);
   const evidence = [{ path: check.path, detail: actual }];
   const ownerOk = owner === check.owner;
 

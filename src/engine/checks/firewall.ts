@@ -16,6 +16,9 @@ import { sysctlModel } from './sysctl.js';
 const IPTABLES_PROGRAMS = ['/sbin/iptables', '/usr/sbin/iptables', '/sbin/iptables-restore', '/usr/sbin/iptables-restore'];
 const ANTI_SCAN_NAMES = { null: 'NULL', fin: 'FIN without ACK', xmas: 'Xmas', 'syn-fin': 'SYN+FIN', 'syn-rst': 'SYN+RST' } as const;
 
+const A_RULE_FILE = text('a rule file', 'ルールファイル');
+const MISSING = text('missing', 'なし');
+
 export function filesModel(context: AuditContext): FirewallFiles {
   return context.model('firewall-files', () => firewallFiles(context.target.fs));
 }
@@ -187,7 +190,7 @@ export const evaluateFirewall: Evaluator<'firewall'> = (check, _control, context
       return fail(
         text(`${missing.en}; nothing to check (see firewall.ipv${check.family}.persisted)`, `${missing.ja}。確認できるルールがありません(firewall.ipv${check.family}.persisted を参照)`),
         evidence,
-        { expected: 'a rule file', actual: 'missing' },
+        { expected: A_RULE_FILE, actual: MISSING },
       );
     }
     if (other !== undefined) {
@@ -199,10 +202,10 @@ export const evaluateFirewall: Evaluator<'firewall'> = (check, _control, context
           `${missing.ja}。${other.path} はありますが、起動時に読み込まれません。${confd} に ${variable}="${other.path}" を設定するか、netfilter-persistent をインストールしてください`,
         ),
         evidence,
-        { expected: 'a rule file', actual: 'missing' },
+        { expected: A_RULE_FILE, actual: MISSING },
       );
     }
-    return fail(missing, evidence, { expected: 'a rule file', actual: 'missing' });
+    return fail(missing, evidence, { expected: A_RULE_FILE, actual: MISSING });
   }
   if (!persisted.analysis.complete) return problemsOutcome(persisted.analysis.problems, text('the rule file could not be understood', 'ルールファイルを解釈できません'));
 
@@ -226,27 +229,27 @@ export const evaluateFirewall: Evaluator<'firewall'> = (check, _control, context
 
 function combine(persisted: FactResult, live: RuleSource | undefined, fact: FirewallFact, where: string): Outcome {
   if (live === undefined) {
-    if (persisted.ok) return pass(persisted.evidence, { reason: persisted.detail, actual: persisted.detail.en });
-    return fail(text(`${where}: ${persisted.detail.en}`, `${where}: ${persisted.detail.ja}`), persisted.evidence, { actual: persisted.detail.en });
+    if (persisted.ok) return pass(persisted.evidence, { reason: persisted.detail, actual: persisted.detail });
+    return fail(text(`${where}: ${persisted.detail.en}`, `${where}: ${persisted.detail.ja}`), persisted.evidence, { actual: persisted.detail });
   }
   if (live.analysis === undefined) {
     const missing = live.missing ?? text('no rules loaded', 'ルールが読み込まれていません');
     return fail(
       text(`persisted but not live: ${missing.en}; load ${where} with the firewall service`, `永続設定はあるが稼働中ではありません: ${missing.ja}。ファイアウォールのサービスで ${where} を読み込んでください`),
       persisted.evidence,
-      { actual: missing.en },
+      { actual: missing },
     );
   }
   const loaded = judge(live.analysis, fact);
   const evidence = [...persisted.evidence, ...loaded.evidence];
-  if (persisted.ok && loaded.ok) return pass(evidence, { reason: persisted.detail, actual: persisted.detail.en });
+  if (persisted.ok && loaded.ok) return pass(evidence, { reason: persisted.detail, actual: persisted.detail });
   if (persisted.ok) {
-    return fail(text(`persisted but not live: the loaded rules: ${loaded.detail.en}; reload ${where}`, `永続設定はあるが稼働中ではありません。読み込まれたルール: ${loaded.detail.ja}。${where} を読み込み直してください`), evidence, { actual: `loaded: ${loaded.detail.en}` });
+    return fail(text(`persisted but not live: the loaded rules: ${loaded.detail.en}; reload ${where}`, `永続設定はあるが稼働中ではありません。読み込まれたルール: ${loaded.detail.ja}。${where} を読み込み直してください`), evidence, { actual: text(`loaded: ${loaded.detail.en}`, `読み込まれたルール: ${loaded.detail.ja}`) });
   }
   if (loaded.ok) {
-    return fail(text(`live but not persisted: ${where}: ${persisted.detail.en}; save the loaded rules`, `稼働中だが永続化されていません: ${where}: ${persisted.detail.ja}。読み込まれたルールを保存してください`), evidence, { actual: `file: ${persisted.detail.en}` });
+    return fail(text(`live but not persisted: ${where}: ${persisted.detail.en}; save the loaded rules`, `稼働中だが永続化されていません: ${where}: ${persisted.detail.ja}。読み込まれたルールを保存してください`), evidence, { actual: text(`file: ${persisted.detail.en}`, `ファイル: ${persisted.detail.ja}`) });
   }
-  return fail(text(`${where} and the loaded rules: ${persisted.detail.en}`, `${where} と読み込まれたルールの両方: ${persisted.detail.ja}`), evidence, { actual: persisted.detail.en });
+  return fail(text(`${where} and the loaded rules: ${persisted.detail.en}`, `${where} と読み込まれたルールの両方: ${persisted.detail.ja}`), evidence, { actual: persisted.detail });
 }
 
 function portAllowed(analysis: FirewallAnalysis | undefined, socket: ListeningSocket): boolean {
@@ -283,8 +286,11 @@ export const evaluateListeningPorts: Evaluator<'listening-ports'> = (_check, _co
     if (reachable && !meant) exposed.push({ path: procFile, detail: label });
   }
 
-  const expected = `reachable only: tcp ${[...expectedTcp].join(',') || '-'}; udp ${[...expectedUdp].join(',') || '-'}`;
-  if (exposed.length === 0) return pass(evidence, { expected, actual: `${sockets.length} listening socket(s), none exposed unexpectedly` });
+  const ports = `tcp ${[...expectedTcp].join(',') || '-'}; udp ${[...expectedUdp].join(',') || '-'}`;
+  const expected = text(`reachable only: ${ports}`, `到達可能なのは ${ports} のみ`);
+  if (exposed.length === 0) {
+    return pass(evidence, { expected, actual: text(`${sockets.length} listening socket(s), none exposed unexpectedly`, `待ち受けソケット ${sockets.length} 個、想定外の公開なし`) });
+  }
   const list = exposed.map((item) => item.detail).join(', ');
   return fail(
     text(

@@ -33,7 +33,7 @@ export const evaluateModule: Evaluator<'module'> = (check, _control, context) =>
   if (install !== undefined) evidence.push({ path: install.path, line: install.line, detail: `install ${install.module} ${install.command}` });
   for (const line of model.blacklisted(check.module) ?? []) evidence.push({ path: line.path, line: line.line, detail: `blacklist ${line.module}` });
   const expected = `install ${check.module} /bin/true`;
-  const actual = install === undefined ? 'no install line' : `install ${install.module} ${install.command}`;
+  const actual = install === undefined ? text('no install line', 'install 行なし') : text(`install ${install.module} ${install.command}`, `install ${install.module} ${install.command}`);
 
   if (!decision.disabled) {
     const blacklistOnly = (model.blacklisted(check.module) ?? []).length > 0 && install === undefined;
@@ -44,8 +44,8 @@ export const evaluateModule: Evaluator<'module'> = (check, _control, context) =>
             `${check.module} は blacklist のみで、別名による自動読み込みは防げますが "modprobe ${check.module}" は防げません。/etc/modprobe.d のファイルに "install ${check.module} /bin/true" を追加してください`,
           )
         : text(
-            `${check.module} can be loaded (${actual}); add "install ${check.module} /bin/true" to a file in /etc/modprobe.d`,
-            `${check.module} を読み込めます(${actual})。/etc/modprobe.d のファイルに "install ${check.module} /bin/true" を追加してください`,
+            `${check.module} can be loaded (${actual.en}); add "install ${check.module} /bin/true" to a file in /etc/modprobe.d`,
+            `${check.module} を読み込めます(${actual.ja})。/etc/modprobe.d のファイルに "install ${check.module} /bin/true" を追加してください`,
           ),
       evidence,
       { expected, actual },
@@ -59,7 +59,7 @@ export const evaluateModule: Evaluator<'module'> = (check, _control, context) =>
       return fail(
         text(`persisted but not live: ${check.module} is loaded now (/proc/modules); unload it with modprobe -r ${check.module} or reboot`, `永続設定はあるが稼働中に ${check.module} が読み込まれています(/proc/modules)。modprobe -r ${check.module} で外すか再起動してください`),
         [...evidence, { path: '/proc/modules', detail: `${loadedName} loaded` }],
-        { expected, actual: `${actual}; loaded` },
+        { expected, actual: text(`${actual.en}; loaded`, `${actual.ja}、読み込み済み`) },
       );
     }
   }

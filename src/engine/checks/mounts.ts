@@ -41,7 +41,7 @@ export const evaluateMount: Evaluator<'mount'> = (check, _control, context) => {
   const evidence: Evidence[] = [];
   if (entry !== undefined) evidence.push(entryEvidence(entry, '/etc/fstab'));
   if (live !== undefined) evidence.push(entryEvidence(live, '/proc/self/mounts'));
-  const expected = `${check.mountpoint} mounted with ${option}`;
+  const expected = text(`${check.mountpoint} mounted with ${option}`, `${check.mountpoint} を ${option} 付きでマウント`);
 
   if (entry === undefined && live === undefined) {
     if (!check.requireEntry) {
@@ -53,16 +53,17 @@ export const evaluateMount: Evaluator<'mount'> = (check, _control, context) => {
         `/etc/fstab に ${check.mountpoint} のエントリがありません。追加してください: tmpfs ${check.mountpoint} tmpfs nodev,nosuid,noexec 0 0`,
       ),
       evidence,
-      { expected, actual: 'no entry' },
+      { expected, actual: text('no entry', 'エントリなし') },
     );
   }
 
   const persistedOk = entry !== undefined && optionInEffect(entry.options, option);
   const liveOk = live !== undefined && optionInEffect(live.options, option);
-  const actual = [
-    entry === undefined ? 'fstab: no entry' : `fstab: ${entry.options.join(',')}`,
-    ...(runtime === undefined ? [] : [live === undefined ? 'live: not mounted' : `live: ${live.options.join(',')}`]),
-  ].join('; ');
+  const fstabPart = entry === undefined ? text('fstab: no entry', 'fstab: エントリなし') : text(`fstab: ${entry.options.join(',')}`, `fstab: ${entry.options.join(',')}`);
+  let livePart = text('', '');
+  if (runtime !== undefined && live === undefined) livePart = text('; live: not mounted', '; 稼働中: 未マウント');
+  if (live !== undefined) livePart = text(`; live: ${live.options.join(',')}`, `; 稼働中: ${live.options.join(',')}`);
+  const actual = text(fstabPart.en + livePart.en, fstabPart.ja + livePart.ja);
 
   if (runtime === undefined) {
     if (persistedOk) return pass(evidence, { expected, actual });

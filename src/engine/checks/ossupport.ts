@@ -78,6 +78,12 @@ export function supportStatus(row: SupportRow, today: Date): 'supported' | 'limi
   return 'unsupported';
 }
 
+const STATUS_NAMES = {
+  supported: text('supported', 'サポート中'),
+  limited: text('limited (LTS)', '限定サポート(LTS)'),
+  unsupported: text('unsupported', 'サポート終了'),
+};
+
 export function makeOsSupportEvaluator(table: SupportTable): Evaluator<'os-support'> {
   return (_check, _control, context) => {
     const os = context.target.os;
@@ -94,16 +100,16 @@ export function makeOsSupportEvaluator(table: SupportTable): Evaluator<'os-suppo
           `${release} はサポート表 ${table.path} にありません。行を追加するか、更新した表を --os-support FILE で指定してください`,
         ),
         evidence,
-        { expected: 'supported', actual: 'unknown' },
+        { expected: STATUS_NAMES.supported, actual: text('unknown', '不明') },
       );
     }
     const status = supportStatus(row, context.today);
     const until = row.limitedUntil ?? row.supportedUntil;
-    if (status === 'supported') return pass(evidence, { expected: 'supported', actual: status });
+    if (status === 'supported') return pass(evidence, { expected: STATUS_NAMES.supported, actual: STATUS_NAMES[status] });
     if (status === 'limited') {
       return pass(evidence, {
-        expected: 'supported',
-        actual: status,
+        expected: STATUS_NAMES.supported,
+        actual: STATUS_NAMES[status],
         notice: true,
         reason: text(
           `${release} has limited (LTS) support${until === undefined ? '' : ` until ${until}`}; plan the upgrade`,
@@ -117,7 +123,7 @@ export function makeOsSupportEvaluator(table: SupportTable): Evaluator<'os-suppo
         `${release} にはセキュリティ更新が提供されていません${until === undefined ? '' : `(${until} にサポート終了)`}。サポート中のリリースへアップグレードしてください`,
       ),
       evidence,
-      { expected: 'supported', actual: status },
+      { expected: STATUS_NAMES.supported, actual: STATUS_NAMES[status] },
     );
   };
 }

@@ -27,6 +27,8 @@ export function serviceRunning(context: AuditContext, names: string[]): { runnin
   return { running: name !== undefined, how: name === undefined ? '/proc/*/comm' : `/proc/*/comm: ${name}` };
 }
 
+const NOT_ENABLED_NOT_RUNNING = text('not enabled, not running', '無効かつ停止');
+
 export const evaluateServiceDisabled: Evaluator<'service-disabled'> = (check, _control, context) => {
   const { fs, init } = context.target;
   const evidence: Evidence[] = [];
@@ -57,12 +59,12 @@ export const evaluateServiceDisabled: Evaluator<'service-disabled'> = (check, _c
         `${check.service} が有効または動作中です(${evidence.map((item) => item.detail).join('; ')})。すべてのランレベルから外して停止してください`,
       ),
       evidence,
-      { expected: 'not enabled, not running', actual: 'enabled' },
+      { expected: NOT_ENABLED_NOT_RUNNING, actual: text('enabled', '有効') },
     );
   }
   return pass([], {
-    expected: 'not enabled, not running',
-    actual: running === undefined ? 'not enabled' : 'not enabled, not running',
+    expected: NOT_ENABLED_NOT_RUNNING,
+    actual: running === undefined ? text('not enabled', '無効') : NOT_ENABLED_NOT_RUNNING,
   });
 };
 
@@ -84,7 +86,7 @@ export const evaluateServiceEnabled: Evaluator<'service-enabled'> = (check, _con
         `${check.service} はインストールされていますが、init スクリプトやユニットがありません(${check.names.map((name) => `/etc/init.d/${name}`).join(', ')})`,
       ),
       [],
-      { expected: `enabled in ${check.runlevel}`, actual: 'no service' },
+      { expected: text(`enabled in ${check.runlevel}`, `${check.runlevel} で有効`), actual: text('no service', 'サービスなし') },
     );
   }
 
@@ -97,7 +99,10 @@ export const evaluateServiceEnabled: Evaluator<'service-enabled'> = (check, _con
       if (wanted.includes(enablement.where)) enabledWhere ??= enablement.where;
     }
   }
-  const expected = init === 'systemd' ? 'enabled and active' : `in runlevel ${check.runlevel}, started`;
+  const expected =
+    init === 'systemd'
+      ? text('enabled and active', '有効かつ稼働中')
+      : text(`in runlevel ${check.runlevel}, started`, `ランレベル ${check.runlevel} に登録、起動済み`);
 
   if (enabledWhere === undefined) {
     const first = installed[0]?.name ?? check.service;
@@ -105,7 +110,7 @@ export const evaluateServiceEnabled: Evaluator<'service-enabled'> = (check, _con
     return fail(
       text(`${check.service} is not enabled at boot; run: ${fix}`, `${check.service} が起動時に有効になっていません。実行してください: ${fix}`),
       evidence,
-      { expected, actual: evidence.length === 0 ? 'not enabled' : evidence.map((item) => item.detail).join(', ') },
+      { expected, actual: evidence.length === 0 ? text('not enabled', '無効') : evidence.map((item) => item.detail).join(', ') },
     );
   }
 
@@ -124,8 +129,12 @@ export const evaluateServiceEnabled: Evaluator<'service-enabled'> = (check, _con
         `${check.service} は有効化されていますが、現在起動していません(永続設定のみで稼働中ではない)。実行してください: ${fix}`,
       ),
       evidence,
-      { expected, actual: 'enabled, not started' },
+      { expected, actual: text('enabled, not started', '有効、未起動') },
     );
   }
-  return pass(evidence, { expected, actual: running === undefined ? `enabled in ${enabledWhere}` : `enabled in ${enabledWhere}, started` });
+  const actual =
+    running === undefined
+      ? text(`enabled in ${enabledWhere}`, `${enabledWhere} で有効`)
+      : text(`enabled in ${enabledWhere}, started`, `${enabledWhere} で有効、起動済み`);
+  return pass(evidence, { expected, actual });
 };

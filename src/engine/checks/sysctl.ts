@@ -73,7 +73,7 @@ export const evaluateSysctl: Evaluator<'sysctl'> = (check, _control, context) =>
   const expectedText = `${key} = ${expected}`;
 
   if (runtime === undefined) {
-    const actual = effective === undefined ? 'unset' : effective.value;
+    const actual = effective === undefined ? text('unset', '未設定') : effective.value;
     if (persistedOk) return pass(evidence, { expected: expectedText, actual, reason: persisted });
     return fail(
       text(`${persisted.en}; set ${key} = ${expected} in /etc/sysctl.d/99-security.conf`, `${persisted.ja}。/etc/sysctl.d/99-security.conf に ${key} = ${expected} を設定してください`),
@@ -86,7 +86,10 @@ export const evaluateSysctl: Evaluator<'sysctl'> = (check, _control, context) =>
   const liveOk = live !== undefined && live === normalizeSysctlValue(expected);
   const procPath = `/proc/sys/${key.replace(/\./g, '/')}`;
   const allEvidence: Evidence[] = [{ path: procPath, detail: live === undefined ? 'missing' : `live ${live}` }, ...evidence];
-  const actual = `live ${live ?? 'missing'}, persisted ${effective?.value ?? 'unset'}`;
+  const actual = text(
+    `live ${live ?? 'missing'}, persisted ${effective?.value ?? 'unset'}`,
+    `稼働中 ${live ?? 'なし'}、永続設定 ${effective?.value ?? '未設定'}`,
+  );
 
   if (persistedOk && liveOk) return pass(allEvidence, { expected: expectedText, actual });
   if (live === undefined) {
