@@ -1,7 +1,7 @@
-import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { Command, CommanderError, Help, InvalidArgumentError, Option } from 'commander';
 import type { Level } from '../catalog/types.js';
 import type { Lang } from '../core/text.js';
-import { langFromEnv, text } from '../core/text.js';
+import { displayWidth, langFromEnv, text } from '../core/text.js';
 import { runAudit } from '../engine/audit.js';
 import { loadSupportTable } from '../engine/checks/ossupport.js';
 import type { SupportTable } from '../engine/checks/ossupport.js';
@@ -57,6 +57,39 @@ function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
 }
 
+const JA_TITLES: Record<string, string> = {
+  'Usage:': '使い方:',
+  'Options:': 'オプション:',
+  'Commands:': 'コマンド:',
+  'Arguments:': '引数:',
+  'Global Options:': '共通オプション:',
+};
+
+/** Japanese headings for commander's help, and column counts that know CJK characters are wide. */
+function helpConfiguration(lang: Lang): Partial<Help> {
+  const ansi = /\u001b\[[0-9;]*m/g;
+  const configuration: Partial<Help> = { displayWidth: (value: string) => displayWidth(value.replace(ansi, '')) };
+  if (lang !== 'ja') return configuration;
+  configuration.styleTitle = (title: string) => JA_TITLES[title] ?? title;
+  configuration.optionDescription = function (this: Help, option: Option): string {
+    return Help.prototype.optionDescription.call(this, option).replace('(default: ', '(既定値: ').replace('choices: ', '選択肢: ').replace(', default: ', '、既定値: ');
+  };
+  return configuration;
+}
+
+/** Translate commander's own error line ("error: unknown option '--x'") and add where to look. */
+function commanderError(message: string, lang: Lang): string {
+  if (lang !== 'ja') return message;
+  const translated = message
+    .replace(/^error: unknown option '([^']*)'/, "エラー: 不明なオプション '$1' です")
+    .replace(/^error: unknown command '([^']*)'/, "エラー: 不明なコマンド '$1' です")
+    .replace(/^error: option '([^']*)' argument '([^']*)' is invalid\./, "エラー: オプション '$1' の値 '$2' が正しくありません。")
+    .replace(/^error: option '([^']*)' argument missing/, "エラー: オプション '$1' に値がありません")
+    .replace(/^error: /, 'エラー: ')
+    .replace(/Allowed choices are /, '使える値: ');
+  return `${translated.trimEnd()}\n使い方は kimigayo-harden audit --help で確認してください。\n`;
+}
+
 function buildProgram(lang: Lang, io: Io, onAudit: (flags: AuditFlags) => void): Command {
   const ja = lang === 'ja';
   const program = new Command('kimigayo-harden')
@@ -65,12 +98,13 @@ function buildProgram(lang: Lang, io: Io, onAudit: (flags: AuditFlags) => void):
     .helpOption('-h, --help', ja ? 'ヘルプを表示します' : 'show help')
     .addHelpCommand(false)
     .exitOverride()
-    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
+    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr, outputError: (message, write) => write(commanderError(message, lang)) })
+    .configureHelp(helpConfiguration(lang));
 
   program
     .command('audit')
     .description(ja ? 'ホストまたはルートファイルシステムをコントロールごとに監査します' : 'audit the host or a root file system, control by control')
-    .option('--root <dir>', ja ? 'オフラインのルートファイルシステム(コンテナの rootfs やマウントしたイメージ)を監査します。省略時は稼働中のホスト /' : 'audit an offline root file system (container rootfs, mounted image) instead of the live host /')
+    .option('--root <dir>', ja ? 'オフラインのルートファイルシステム(コンテナの rootfs やマウントしたイメージ)を監査します。省略すると稼働中のホスト(/)を監査します' : 'audit an offline root file system (container rootfs, mounted image) instead of the live host /')
     .addOption(new Option('-l, --level <n>', ja ? '強化レベル 1、2、3(下のレベルを含む)' : 'hardening level 1, 2 or 3 (includes the levels below)').argParser(parseLevel(lang)).default(1 as Level))
     .addOption(new Option('-f, --format <format>', ja ? '出力形式' : 'output format').choices(['text', 'json']).default('text'))
     .addOption(new Option('--lang <lang>', ja ? 'メッセージの言語(既定は LC_ALL、LC_MESSAGES、LANG に従う)' : 'language of messages (default: from LC_ALL, LC_MESSAGES, LANG)').choices(['ja', 'en']))

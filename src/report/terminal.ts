@@ -1,7 +1,7 @@
 import { CATEGORIES } from '../catalog/types.js';
 import type { Category } from '../catalog/types.js';
 import type { Lang, Text } from '../core/text.js';
-import { localize, text } from '../core/text.js';
+import { displayWidth as width, localize, text } from '../core/text.js';
 import type { AuditReport } from '../engine/audit.js';
 import type { ControlResult, Status } from '../engine/types.js';
 
@@ -38,12 +38,6 @@ export interface TerminalOptions {
   verbose?: boolean;
 }
 
-/** Display width: CJK characters take two columns in a terminal. */
-function width(value: string): number {
-  let columns = 0;
-  for (const char of value) columns += /[\u1100-\u115f\u2e80-\ua4cf\uac00-\ud7a3\uf900-\ufaff\ufe30-\ufe4f\uff00-\uff60\uffe0-\uffe6]/.test(char) ? 2 : 1;
-  return columns;
-}
 
 function pad(value: string, columns: number): string {
   return value + ' '.repeat(Math.max(0, columns - width(value)));

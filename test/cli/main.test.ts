@@ -104,6 +104,20 @@ describe('cli', () => {
     }
   });
 
+  test('Japanese option errors', () => {
+    const result = run(['audit', '--bogus', '--lang', 'ja']);
+    assert.equal(result.code, 2);
+    assert.match(result.stderr, /不明なオプション '--bogus'/);
+    assert.doesNotMatch(result.stderr, /^error:/m);
+  });
+
+  test('Japanese help headings', () => {
+    const result = run(['audit', '--help'], { LANG: 'ja_JP.UTF-8' });
+    assert.match(result.stdout, /^使い方:/m);
+    assert.match(result.stdout, /^オプション:/m);
+    assert.match(result.stdout, /既定値: 1/);
+  });
+
   test('help is available in Japanese', () => {
     const result = run(['audit', '--help', '--lang', 'ja']);
     assert.equal(result.code, 0);
