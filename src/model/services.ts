@@ -1,7 +1,7 @@
 import type { RootFs } from '../target/rootfs.js';
 import type { InitSystem } from '../target/target.js';
 
-/** Where a service is enabled: a runlevel (OpenRC) or a target's .wants directory (systemd). */
+/** Place that enables a service: a runlevel (OpenRC) or a target's .wants directory (systemd). */
 export interface Enablement {
   /** `default`, `boot`, ... for OpenRC; `multi-user.target` and the like for systemd. */
   where: string;

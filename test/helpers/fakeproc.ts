@@ -9,7 +9,7 @@ function hexPort(port: number): string {
 }
 
 /**
- * A stand-in for /proc, for runtime facts a test cannot create on the real kernel without
+ * Create a stand-in for /proc, for runtime facts a test cannot create on the real kernel without
  * changing this machine (listening sockets on public addresses, loaded modules, sysctl values).
  */
 export function fakeProc(): {
