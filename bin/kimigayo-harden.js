@@ -11,11 +11,12 @@ for (const stream of [process.stdout, process.stderr]) {
 }
 
 try {
-  process.exitCode = main(process.argv.slice(2), {
+  process.exitCode = await main(process.argv.slice(2), {
     stdout: (chunk) => process.stdout.write(chunk),
     stderr: (chunk) => process.stderr.write(chunk),
     env: process.env,
     stdoutIsTty: process.stdout.isTTY === true,
+    stderrIsTty: process.stderr.isTTY === true,
   });
 } catch (error) {
   // Only bugs reach this point: user errors are reported by main() with exit code 2.

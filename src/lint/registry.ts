@@ -1,0 +1,35 @@
+import type { Linter } from './types.js';
+
+/**
+ * Every linter the `lint` command knows. A module adds its linter to this list; the order only
+ * matters for `lint --help`, since detection takes the best score.
+ */
+export const LINTERS: Linter[] = [];
+
+export function linterByType(type: string): Linter | undefined {
+  return LINTERS.find((linter) => linter.type === type);
+}
+
+export interface Detection {
+  linter?: Linter;
+  /** Types that scored equally high, when detection could not decide. */
+  ambiguous: string[];
+}
+
+/** Pick the linter whose detect() scores the content highest; below 0.5 counts as unknown. */
+export function detectLinter(content: string, path: string): Detection {
+  let best = 0;
+  let winners: Linter[] = [];
+  for (const linter of LINTERS) {
+    const score = linter.detect(content, path);
+    if (score > best) {
+      best = score;
+      winners = [linter];
+    } else if (score === best && score > 0) {
+      winners.push(linter);
+    }
+  }
+  if (best < 0.5) return { ambiguous: [] };
+  if (winners.length > 1) return { ambiguous: winners.map((linter) => linter.type) };
+  return { linter: winners[0] as Linter, ambiguous: [] };
+}

@@ -1,0 +1,116 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { text } from '../core/text.js';
+import { RootFs } from '../target/rootfs.js';
+import { UsageError } from '../target/target.js';
+import { fileState, removeFile, setModeOwner, writeFileAtomic } from './atomic.js';
+import { listManifests, readManifest, transactionHostDir, withLock, writeManifest } from './store.js';
+import { sameState } from './transaction.js';
+import type { Manifest, RuntimeRecord } from './types.js';
+
+export interface RollbackOptions {
+  /** Restore files that changed after the apply too, losing those later edits. */
+  force?: boolean;
+  /** Reverse one runtime step; returns false when the kernel does not allow it. */
+  undoRuntime?: (record: RuntimeRecord) => boolean;
+}
+
+export interface RollbackResult {
+  id: string;
+  restored: string[];
+  removed: string[];
+  /** Runtime steps that stay until reboot or could not be reversed. */
+  kept: RuntimeRecord[];
+}
+
+/** The transaction `rollback` without an id acts on: the newest one not yet rolled back. */
+export function latestTransaction(root: string): Manifest | undefined {
+  return listManifests(root)
+    .filter((manifest) => manifest.state !== 'rolled-back')
+    .at(-1);
+}
+
+/** Files whose current state is neither what the transaction left nor (for an interrupted one) what it found. */
+export function driftedFiles(root: string, manifest: Manifest): string[] {
+  const rootFs = new RootFs(root);
+  const drifted: string[] = [];
+  for (const file of manifest.files) {
+    const now = fileState(rootFs.resolve(file.path, true));
+    if (sameState(now, file.after)) continue;
+    if (manifest.state !== 'committed' && sameState(now, file.before)) continue;
+    drifted.push(file.path);
+  }
+  return drifted;
+}
+
+/** Restore every file of a transaction byte for byte with mode and owner, and remove the files it created. */
+export function rollbackTransaction(root: string, id: string | undefined, options: RollbackOptions = {}): RollbackResult {
+  return withLock(root, () => {
+    const manifest = id === undefined ? latestTransaction(root) : readManifest(root, id);
+    if (manifest === undefined) {
+      throw new UsageError(text('there is no transaction to roll back', '元に戻すトランザクションがありません'));
+    }
+    if (manifest.state === 'rolled-back') {
+      throw new UsageError(text(`transaction ${manifest.id} is already rolled back`, `トランザクション ${manifest.id} はすでに元に戻されています`));
+    }
+
+    if (options.force !== true && manifest.state === 'committed') {
+      const drifted = driftedFiles(root, manifest);
+      if (drifted.length > 0) {
+        throw new UsageError(
+          text(
+            `files changed after transaction ${manifest.id}: ${drifted.join(', ')}; rolling back would lose those changes. Review them, then run rollback --force to restore anyway`,
+            `トランザクション ${manifest.id} の後にファイルが変更されています: ${drifted.join(', ')}。元に戻すとその変更は失われます。内容を確認し、それでも戻す場合は rollback --force を実行してください`,
+          ),
+        );
+      }
+    }
+
+    manifest.state = 'rolling-back';
+    writeManifest(root, manifest);
+
+    const kept: RuntimeRecord[] = [];
+    for (const record of [...manifest.runtime].reverse()) {
+      if (!record.done && record.undo === undefined) continue;
+      const undone = record.undo !== undefined && options.undoRuntime !== undefined && options.undoRuntime(record);
+      if (!undone) kept.push(record);
+    }
+
+    const rootFs = new RootFs(root);
+    const dir = transactionHostDir(root, manifest.id);
+    const restored: string[] = [];
+    const removed: string[] = [];
+    for (const file of manifest.files) {
+      const hostPath = rootFs.resolve(file.path, true);
+      const now = fileState(hostPath);
+      if (sameState(now, file.before)) continue;
+      if (file.before === null) {
+        removeFile(hostPath);
+        removed.push(file.path);
+        continue;
+      }
+      if (now !== null && now.sha256 === file.before.sha256) {
+        setModeOwner(hostPath, file.before.mode, file.before.uid, file.before.gid);
+      } else {
+        const bytes = fs.readFileSync(path.join(dir, file.backup as string));
+        fs.mkdirSync(path.dirname(hostPath), { recursive: true });
+        writeFileAtomic(hostPath, bytes, file.before.mode, file.before.uid, file.before.gid);
+      }
+      restored.push(file.path);
+    }
+
+    for (const created of [...manifest.createdDirectories].reverse()) {
+      try {
+        fs.rmdirSync(rootFs.resolve(created, false));
+      } catch {
+        // Not empty or already gone: something else put files there, so the directory stays.
+      }
+    }
+
+    manifest.state = 'rolled-back';
+    writeManifest(root, manifest);
+    return { id: manifest.id, restored, removed, kept };
+  });
+}
+
+export { readManifest };

@@ -1,0 +1,129 @@
+import { randomBytes } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { text } from '../core/text.js';
+import { UsageError } from '../target/target.js';
+import { writeFileAtomic } from './atomic.js';
+import type { Manifest } from './types.js';
+
+/** Where transactions live inside the target. */
+export const TRANSACTIONS_DIR = '/var/lib/kimigayo-harden/transactions';
+const LOCK_FILE = '/var/lib/kimigayo-harden/lock';
+
+export function transactionsHostDir(root: string): string {
+  return path.join(root, TRANSACTIONS_DIR);
+}
+
+export function transactionHostDir(root: string, id: string): string {
+  return path.join(transactionsHostDir(root), id);
+}
+
+/** An id that sorts by creation time: `20261204T203000Z-1a2b3c`. */
+export function newTransactionId(now = new Date()): string {
+  const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  return `${stamp}-${randomBytes(3).toString('hex')}`;
+}
+
+const ID_PATTERN = /^\d{8}T\d{6}Z-[0-9a-f]{6}$/;
+
+export function writeManifest(root: string, manifest: Manifest): void {
+  const file = path.join(transactionHostDir(root, manifest.id), 'manifest.json');
+  writeFileAtomic(file, Buffer.from(JSON.stringify(manifest, null, 2) + '\n'), 0o600, 0, 0);
+}
+
+export function readManifest(root: string, id: string): Manifest {
+  if (!ID_PATTERN.test(id)) {
+    throw new UsageError(text(`${id}: not a transaction id (they look like 20261204T203000Z-1a2b3c)`, `${id}: トランザクション ID ではありません(20261204T203000Z-1a2b3c の形式です)`));
+  }
+  const file = path.join(transactionHostDir(root, id), 'manifest.json');
+  let source: string;
+  try {
+    source = fs.readFileSync(file, 'utf8');
+  } catch {
+    throw new UsageError(text(`transaction ${id} not found in ${TRANSACTIONS_DIR}`, `トランザクション ${id} が ${TRANSACTIONS_DIR} にありません`));
+  }
+  let manifest: Manifest;
+  try {
+    manifest = JSON.parse(source) as Manifest;
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new UsageError(text(`${TRANSACTIONS_DIR}/${id}/manifest.json is not valid JSON (${reason}); restore it or remove the transaction`, `${TRANSACTIONS_DIR}/${id}/manifest.json が正しい JSON ではありません(${reason})。復元するかトランザクションを削除してください`));
+  }
+  if (manifest.formatVersion !== 1 || !Array.isArray(manifest.files)) {
+    throw new UsageError(text(`${TRANSACTIONS_DIR}/${id}/manifest.json has an unknown format`, `${TRANSACTIONS_DIR}/${id}/manifest.json の形式が不明です`));
+  }
+  manifest.createdDirectories ??= [];
+  manifest.runtime ??= [];
+  return manifest;
+}
+
+/** Ids of all transactions, oldest first. */
+export function listTransactionIds(root: string): string[] {
+  let names: string[];
+  try {
+    names = fs.readdirSync(transactionsHostDir(root));
+  } catch {
+    return [];
+  }
+  return names.filter((name) => ID_PATTERN.test(name)).sort();
+}
+
+export function listManifests(root: string): Manifest[] {
+  return listTransactionIds(root).map((id) => readManifest(root, id));
+}
+
+/** Transactions an apply or rollback was killed in the middle of. */
+export function interruptedTransactions(root: string): Manifest[] {
+  return listManifests(root).filter((manifest) => manifest.state === 'applying' || manifest.state === 'rolling-back');
+}
+
+/** Make the transaction directory: only root may read it, because backups include files such as /etc/shadow. */
+export function createTransactionDir(root: string, id: string): string {
+  const dir = transactionHostDir(root, id);
+  fs.mkdirSync(path.dirname(dir), { recursive: true, mode: 0o700 });
+  fs.chmodSync(path.dirname(dir), 0o700);
+  fs.mkdirSync(dir, { mode: 0o700 });
+  fs.mkdirSync(path.join(dir, 'files'), { mode: 0o700 });
+  return dir;
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Take the target's lock for the time of `work`, so that two applies never interleave their writes.
+ * A lock whose process is gone (killed apply) is taken over.
+ */
+export function withLock<T>(root: string, work: () => T): T {
+  const lock = path.join(root, LOCK_FILE);
+  fs.mkdirSync(path.dirname(lock), { recursive: true, mode: 0o700 });
+  acquireLock(lock);
+  try {
+    return work();
+  } finally {
+    fs.rmSync(lock, { force: true });
+  }
+}
+
+function acquireLock(lock: string): void {
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      fs.writeFileSync(lock, `${process.pid}\n`, { flag: 'wx', mode: 0o600 });
+      return;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+    const pid = Number.parseInt(fs.readFileSync(lock, 'utf8'), 10);
+    if (Number.isInteger(pid) && pid !== process.pid && processAlive(pid)) {
+      throw new UsageError(text(`another kimigayo-harden (pid ${pid}) is changing this target; wait for it to finish`, `別の kimigayo-harden(pid ${pid})がこの対象を変更中です。終わるまで待ってください`));
+    }
+    fs.rmSync(lock, { force: true });
+  }
+  throw new UsageError(text(`cannot take the lock ${LOCK_FILE}`, `ロック ${LOCK_FILE} を取得できません`));
+}
