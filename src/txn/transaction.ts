@@ -4,7 +4,7 @@ import { text } from '../core/text.js';
 import { RootFs } from '../target/rootfs.js';
 import { UsageError } from '../target/target.js';
 import { TOOL_VERSION } from '../version.js';
-import { fileState, removeFile, setModeOwner, sha256, writeFileAtomic } from './atomic.js';
+import { fileState, removeFile, setModeOwner, sha256, writeFileAtomic, writeSymlinkAtomic } from './atomic.js';
 import { createTransactionDir, interruptedTransactions, newTransactionId, transactionHostDir, withLock, writeManifest } from './store.js';
 import type { FileChange, FileState, Manifest, ManifestFile, RuntimeRecord } from './types.js';
 
@@ -28,24 +28,30 @@ export function prepareChanges(root: string, changes: FileChange[]): PreparedCha
   const prepared: PreparedChange[] = [];
   const seen = new Set<string>();
   for (const change of changes) {
-    const hostPath = rootFs.resolve(change.path, true);
+    const follow = change.symlink === undefined && change.noFollow !== true;
+    const hostPath = rootFs.resolve(change.path, follow);
     if (seen.has(hostPath)) {
       throw new Error(`two changes to the same file ${change.path} in one transaction`);
     }
     seen.add(hostPath);
-    const before = fileState(hostPath);
-    if (before !== null && !fs.statSync(hostPath).isFile()) {
+    const before = fileState(hostPath, follow);
+    if (before !== null && before.symlink === undefined && !fs.statSync(hostPath).isFile()) {
       throw new UsageError(text(`${change.path} is not a regular file, so it is not changed`, `${change.path} は通常のファイルではないため変更しません`));
     }
-    const beforeBytes = before === null ? null : fs.readFileSync(hostPath);
+    let beforeBytes: Buffer | null = null;
+    if (before?.symlink !== undefined) beforeBytes = Buffer.from(before.symlink);
+    else if (before !== null) beforeBytes = fs.readFileSync(hostPath);
 
     let afterBytes: Buffer | null;
     if (change.content === null) afterBytes = null;
+    else if (change.symlink !== undefined) afterBytes = Buffer.from(change.symlink);
     else if (change.content === undefined) afterBytes = beforeBytes;
     else afterBytes = toBuffer(change.content);
 
     let after: FileState | null = null;
-    if (afterBytes !== null) {
+    if (change.symlink !== undefined) {
+      after = { sha256: sha256(afterBytes as Buffer), mode: 0o777, uid: change.uid ?? 0, gid: change.gid ?? 0, size: change.symlink.length, symlink: change.symlink };
+    } else if (afterBytes !== null) {
       after = {
         sha256: sha256(afterBytes),
         mode: change.mode ?? before?.mode ?? 0o644,
@@ -91,6 +97,7 @@ export class Transaction {
     const dir = createTransactionDir(root, id);
     const files: ManifestFile[] = prepared.map((item, index) => {
       const entry: ManifestFile = { path: item.change.path, before: item.before, after: item.after };
+      if (item.change.symlink !== undefined || item.change.noFollow === true) entry.noFollow = true;
       if (item.beforeBytes !== null) {
         entry.backup = `files/${index}`;
         const backup = path.join(dir, entry.backup);
@@ -140,8 +147,12 @@ export class Transaction {
       return;
     }
     this.ensureParent(item.hostPath);
+    if (item.after.symlink !== undefined) {
+      writeSymlinkAtomic(item.hostPath, item.after.symlink);
+      return;
+    }
     const { mode, uid, gid } = item.after;
-    if (item.before !== null && item.before.sha256 === item.after.sha256) setModeOwner(item.hostPath, mode, uid, gid);
+    if (item.before !== null && item.before.symlink === undefined && item.before.sha256 === item.after.sha256) setModeOwner(item.hostPath, mode, uid, gid);
     else writeFileAtomic(item.hostPath, item.afterBytes, mode, uid, gid);
   }
 

@@ -13,6 +13,13 @@ export interface FileChange {
   /** Owner; an existing file keeps its owner when absent, a new file gets root (0). */
   uid?: number;
   gid?: number;
+  /** Make the path a symbolic link with this target (content must be absent). */
+  symlink?: string;
+  /**
+   * Act on the path itself when it is a symbolic link instead of the file it points to: set for
+   * removing a runlevel or systemd `.wants` link, and implied by `symlink`.
+   */
+  noFollow?: boolean;
   /** Why the change is made, shown by `plan`. */
   reason?: Text;
 }
@@ -25,6 +32,8 @@ export interface FileState {
   uid: number;
   gid: number;
   size: number;
+  /** Target of a symbolic link; the hash is then of the link target text. */
+  symlink?: string;
 }
 
 export interface ManifestFile {
@@ -35,6 +44,8 @@ export interface ManifestFile {
   after: FileState | null;
   /** Name of the backup of the original bytes inside the transaction directory; absent when there was no file. */
   backup?: string;
+  /** The path is handled as a symbolic link itself, not followed. */
+  noFollow?: boolean;
 }
 
 /**
