@@ -27,7 +27,8 @@ function available(program: string): boolean {
 export function validateSshd(root: string, files: FilePlan[]): Validation {
   const touched = files.filter((file) => file.change.path.startsWith('/etc/ssh/'));
   if (touched.length === 0) return { program: 'sshd -t', ok: true, skipped: text('no sshd file changes', 'sshd の設定ファイルの変更なし'), output: '' };
-  if (!available('bwrap') || !fs.existsSync(path.join(root, 'usr/sbin/sshd'))) {
+  const sshd = path.join(root, 'usr/sbin/sshd');
+  if (!available('bwrap') || !fs.existsSync(sshd) || fs.statSync(sshd).size === 0) {
     return { program: 'sshd -t', ok: true, skipped: text('not checked: bwrap or the target’s /usr/sbin/sshd is missing', '未検証: bwrap または対象の /usr/sbin/sshd がありません'), output: '' };
   }
   // A copy of /etc/ssh with the candidate files in it is bound over the target's, because
@@ -47,7 +48,12 @@ export function validateSshd(root: string, files: FilePlan[]): Validation {
     const args = ['--ro-bind', root, '/', '--ro-bind', copy, '/etc/ssh', '--proc', '/proc', '--dev', '/dev', '--tmpfs', '/run', '--dir', '/run/sshd', '--tmpfs', '/tmp'];
     args.push('--unshare-all', '/usr/sbin/sshd', '-t', '-f', '/etc/ssh/sshd_config');
     const result = spawnSync('bwrap', args, { encoding: 'utf8' });
-    return { program: 'sshd -t', ok: result.status === 0, output: `${result.stdout ?? ''}${result.stderr ?? ''}`.trim() };
+    const output = `${result.stdout ?? ''}${result.stderr ?? ''}`.trim();
+    if (output.startsWith('bwrap:')) {
+      // The sandbox could not be set up in this tree (no /proc directory, for one): sshd never ran.
+      return { program: 'sshd -t', ok: true, skipped: text(`not checked: cannot run sshd inside the target (${output})`, `未検証: 対象の中で sshd を実行できません(${output})`), output };
+    }
+    return { program: 'sshd -t', ok: result.status === 0, output };
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
@@ -64,7 +70,14 @@ export function validateFstab(root: string, files: FilePlan[]): Validation {
       const file = path.join(dir, 'fstab');
       fs.writeFileSync(file, bytes);
       const result = spawnSync('findmnt', ['--verify', '--tab-file', file], { encoding: 'utf8' });
-      return `${result.stdout ?? ''}${result.stderr ?? ''}`.split('\n').filter((line) => /\[E\]|error/i.test(line));
+      // Output is a mount point line followed by indented "[E] ..." and "[W] ..." lines about it.
+      const errors: string[] = [];
+      let mountpoint = '';
+      for (const line of `${result.stdout ?? ''}`.split('\n')) {
+        if (line !== '' && !line.startsWith(' ')) mountpoint = line;
+        else if (line.trim().startsWith('[E]')) errors.push(`${mountpoint}: ${line.trim()}`);
+      }
+      return errors;
     };
     const old = new Set(fstab.beforeBytes === null ? [] : verify(fstab.beforeBytes));
     const added = verify(fstab.afterBytes).filter((line) => !old.has(line));

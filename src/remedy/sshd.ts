@@ -73,12 +73,13 @@ function insertBeforeMatch(context: RemedyContext, file: string, name: string, v
     context.overlay.writeFile(file, `${withFinalNewline(serializeSshd(doc))}${added}`, reason);
     return;
   }
-  // Comments directly above a Match line describe the block, so the setting goes above them.
+  // Comments and blank lines above a Match line belong to the block, so the setting goes right
+  // after the last line before them.
   let at = firstMatch;
-  while (at > 0 && doc.lines[at - 1]?.kind === 'comment') at--;
+  while (at > 0 && doc.lines[at - 1]?.kind !== 'directive') at--;
   const before = doc.lines.slice(0, at).map((line) => line.raw + line.eol).join('');
   const after = doc.lines.slice(at).map((line) => line.raw + line.eol).join('');
-  context.overlay.writeFile(file, `${withFinalNewline(before)}${added}${at > 0 && doc.lines[at - 1]?.kind !== 'blank' ? '\n' : ''}${after}`, reason);
+  context.overlay.writeFile(file, `${withFinalNewline(before)}${added}${after}`, reason);
 }
 
 /**
