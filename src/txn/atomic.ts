@@ -34,7 +34,7 @@ function fsyncDirectory(dir: string): void {
 }
 
 /**
- * Replace `hostPath` with `data` so that a reader, or a crash, sees either the old or the new file
+ * Replace `hostPath` with `data` so that a reader, or a crash, finds either the old or the new file
  * and never part of one: write a temporary file in the same directory, set mode and owner, fsync,
  * rename over the original, then fsync the directory so the rename itself survives a power cut.
  */

@@ -23,7 +23,7 @@ export interface RollbackResult {
   kept: RuntimeRecord[];
 }
 
-/** The transaction `rollback` without an id acts on: the newest one not yet rolled back. */
+/** Find the newest transaction not yet rolled back, which `rollback` without an id restores. */
 export function latestTransaction(root: string): Manifest | undefined {
   return listManifests(root)
     .filter((manifest) => manifest.state !== 'rolled-back')

@@ -172,7 +172,7 @@ export class Transaction {
     for (const created of missing) fs.mkdirSync(created, { mode: 0o755 });
   }
 
-  /** Record a runtime step before it runs (done: false) so an interrupted apply knows it may have happened. */
+  /** Record a runtime step before it runs (done: false), so that rollback after a crash treats it as possibly done. */
   recordRuntime(record: RuntimeRecord): number {
     this.manifest.runtime.push(record);
     writeManifest(this.root, this.manifest);

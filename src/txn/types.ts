@@ -20,7 +20,7 @@ export interface FileChange {
    * removing a runlevel or systemd `.wants` link, and implied by `symlink`.
    */
   noFollow?: boolean;
-  /** Why the change is made, shown by `plan`. */
+  /** Reason for the change, shown by `plan`. */
   reason?: Text;
 }
 
@@ -75,7 +75,7 @@ export interface Manifest {
   id: string;
   createdAt: string;
   toolVersion: string;
-  /** What made the transaction, e.g. `apply --level 3`. */
+  /** Command that made the transaction, e.g. `apply --level 3`. */
   description: string;
   state: TransactionState;
   files: ManifestFile[];
