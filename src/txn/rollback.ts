@@ -46,7 +46,12 @@ export function driftedFiles(root: string, manifest: Manifest): string[] {
 
 /** Restore every file of a transaction byte for byte with mode and owner, and remove the files it created. */
 export function rollbackTransaction(root: string, id: string | undefined, options: RollbackOptions = {}): RollbackResult {
-  return withLock(root, () => {
+  return withLock(root, () => restoreTransaction(root, id, options));
+}
+
+/** Roll back while the caller already holds the target's lock (an apply undoing its own failed writes). */
+export function restoreTransaction(root: string, id: string | undefined, options: RollbackOptions = {}): RollbackResult {
+  {
     const manifest = id === undefined ? latestTransaction(root) : readManifest(root, id);
     if (manifest === undefined) {
       throw new UsageError(text('there is no transaction to roll back', '元に戻すトランザクションがありません'));
@@ -115,7 +120,7 @@ export function rollbackTransaction(root: string, id: string | undefined, option
     manifest.state = 'rolled-back';
     writeManifest(root, manifest);
     return { id: manifest.id, restored, removed, kept };
-  });
+  }
 }
 
 export { readManifest };

@@ -5,6 +5,7 @@ import { RootFs } from '../target/rootfs.js';
 import { UsageError } from '../target/target.js';
 import { TOOL_VERSION } from '../version.js';
 import { fileState, removeFile, setModeOwner, sha256, writeFileAtomic, writeSymlinkAtomic } from './atomic.js';
+import { restoreTransaction } from './rollback.js';
 import { createTransactionDir, interruptedTransactions, newTransactionId, transactionHostDir, withLock, writeManifest } from './store.js';
 import type { FileChange, FileState, Manifest, ManifestFile, RuntimeRecord } from './types.js';
 
@@ -94,7 +95,15 @@ export class Transaction {
   /** Back up every file the changes touch and record the manifest; nothing in the target changes yet. */
   static begin(root: string, description: string, prepared: PreparedChange[]): Transaction {
     const id = newTransactionId();
-    const dir = createTransactionDir(root, id);
+    let dir: string;
+    try {
+      dir = createTransactionDir(root, id);
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      throw new UsageError(
+        text(`cannot create the transaction directory under ${root} (${reason}); nothing was written`, `${root} の下にトランザクションのディレクトリを作れません(${reason})。何も書き込んでいません`),
+      );
+    }
     const files: ManifestFile[] = prepared.map((item, index) => {
       const entry: ManifestFile = { path: item.change.path, before: item.before, after: item.after };
       if (item.change.symlink !== undefined || item.change.noFollow === true) entry.noFollow = true;
@@ -138,6 +147,26 @@ export class Transaction {
         // Test hook: die the way a power cut or `kill -9` would, with no cleanup at all.
         process.kill(process.pid, 'SIGKILL');
       }
+    }
+  }
+
+  /**
+   * Write every file; when one write fails (read-only file system, disk full), put back the files
+   * already written and raise a WriteError that names the file, so no target is left half-changed.
+   */
+  writeFilesOrRestore(env: NodeJS.ProcessEnv = process.env): void {
+    try {
+      this.writeFiles(env);
+    } catch (error) {
+      const failed = this.prepared[this.writes]?.change.path ?? '?';
+      const reason = error instanceof Error ? error.message : String(error);
+      restoreTransaction(this.root, this.id, { force: true });
+      throw new WriteError(
+        text(
+          `cannot write ${failed} (${reason}); the files already written were restored and nothing is changed`,
+          `${failed} を書き込めません(${reason})。書き込み済みのファイルは元に戻したため、変更はありません`,
+        ),
+      );
     }
   }
 
@@ -209,11 +238,14 @@ export function applyFileChanges(root: string, changes: FileChange[], descriptio
     const prepared = prepareChanges(root, changes);
     if (prepared.length === 0) return { changed: [] };
     const transaction = Transaction.begin(root, description, prepared);
-    transaction.writeFiles();
+    transaction.writeFilesOrRestore();
     transaction.commit();
     return { id: transaction.id, changed: prepared.map((item) => item.change.path) };
   });
 }
+
+/** A write failed part-way; the files already written were put back from the backups. */
+export class WriteError extends UsageError {}
 
 /** Stop before writing when an earlier apply or rollback was killed: its files must be settled first. */
 export function refuseWhenInterrupted(root: string): void {

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterEach, beforeEach, describe, test } from 'node:test';
@@ -113,5 +114,29 @@ describe('transactions', () => {
 
   test('two changes to one file are rejected', () => {
     assert.throws(() => prepareChanges(root, [{ path: '/etc/shadow', mode: 0o600 }, { path: '/etc/shadow', mode: 0o400 }]), /two changes/);
+  });
+});
+
+describe('write failures', () => {
+  test('failed write restores the files already written', (t) => {
+    const root = makeTree({ '/etc/a.conf': 'a=1\n', '/etc/locked/b.conf': 'b=1\n' });
+    const locked = path.join(root, 'etc/locked');
+    try {
+      // A directory made immutable stands in for a read-only or full file system; root ignores mode bits.
+      const immutable = spawnSync('chattr', ['+i', locked]);
+      if (immutable.status !== 0) {
+        t.skip('chattr +i is not supported on this file system');
+        return;
+      }
+      assert.throws(
+        () => applyFileChanges(root, [{ path: '/etc/a.conf', content: 'a=2\n' }, { path: '/etc/locked/b.conf', content: 'b=2\n' }], 'test'),
+        (error: unknown) => error instanceof UsageError && /cannot write \/etc\/locked\/b\.conf/.test(error.message) && /restored/.test(error.message),
+      );
+      assert.equal(fs.readFileSync(path.join(root, 'etc/a.conf'), 'utf8'), 'a=1\n');
+      assert.equal(interruptedTransactions(root).length, 0);
+    } finally {
+      spawnSync('chattr', ['-i', locked]);
+      removeTree(root);
+    }
   });
 });

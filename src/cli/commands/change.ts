@@ -95,7 +95,7 @@ function apply(flags: ChangeFlags, context: CommandContext): void {
     }
 
     const transaction = Transaction.begin(root, `apply --level ${flags.level}`, built.files);
-    transaction.writeFiles();
+    transaction.writeFilesOrRestore();
     const runtimeMessages: string[] = [];
     const sshdOk = validations.every((validation) => validation.program !== 'sshd -t' || validation.ok);
     for (const step of built.runtime) {
