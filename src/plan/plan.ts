@@ -11,6 +11,7 @@ import { EMPTY_PROFILE } from '../profile/profile.js';
 import { REMEDIES } from '../remedy/index.js';
 import type { PlanNote, RemedyContext, RuntimeStep } from '../remedy/types.js';
 import { OverlayRootFs } from '../target/overlay.js';
+import { TargetError } from '../target/rootfs.js';
 import type { Target } from '../target/target.js';
 import { interruptedTransactions, prepareChanges } from '../txn/index.js';
 import type { Manifest, PreparedChange } from '../txn/index.js';
@@ -98,7 +99,18 @@ export function makePlan(target: Target, options: PlanOptions): Plan {
   const manual: ControlResult[] = [];
   for (const [kind, remedy] of REMEDIES) {
     const controls: Control[] = toFix.filter((result) => result.control.check.kind === kind).map((result) => result.control);
-    if (controls.length > 0) remedy(controls, context);
+    if (controls.length === 0) continue;
+    try {
+      remedy(controls, context);
+    } catch (error) {
+      // A file the remedy must edit cannot be read (binary, too large, a link loop): its controls
+      // stay failing and the note says why; the other remedies go on.
+      if (!(error instanceof TargetError)) throw error;
+      context.notes.push({
+        severity: 'warning',
+        message: text(`cannot change ${error.path}: ${error.detail.en}`, `${error.path} を変更できません: ${error.detail.ja}`),
+      });
+    }
   }
   for (const result of toFix) {
     if (!REMEDIES.some(([kind]) => kind === result.control.check.kind)) manual.push(result);

@@ -43,7 +43,7 @@ export function remedyMounts(controls: Control[], context: RemedyContext): void 
     const model = loadFstab(context.overlay);
     const source = context.overlay.currentText(FSTAB_PATH) ?? '';
     const entry = model.entriesFor(mountpoint).at(-1);
-    const reason = wanted.ids.join(' ');
+    const reason = wanted.ids;
 
     if (entry === undefined) {
       if (!wanted.requireEntry) continue;

@@ -28,5 +28,5 @@ export function remedyModules(controls: Control[], context: RemedyContext): void
     source = `${withFinalNewline(serializeModprobe(doc))}${added}`;
     ids.push(control.id);
   }
-  if (ids.length > 0) context.overlay.writeFile(MODPROBE_FILE, source, ids.join(' '));
+  if (ids.length > 0) context.overlay.writeFile(MODPROBE_FILE, source, ids);
 }

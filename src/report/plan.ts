@@ -48,7 +48,8 @@ export function renderPlan(plan: Plan, lang: Lang, validations: Validation[] = [
   for (const file of plan.files) {
     const action = fileAction(file);
     const label = ja ? ACTION_JA[action] : action;
-    lines.push(`  ${label.padEnd(7)} ${visible(file.change.path)}  [${file.reasons.join(', ')}]`);
+    const shown = file.reasons.length > 4 ? [...file.reasons.slice(0, 3), ja ? `他 ${file.reasons.length - 3} 件` : `${file.reasons.length - 3} more`] : file.reasons;
+    lines.push(`  ${label.padEnd(7)} ${visible(file.change.path)}  [${shown.join(', ')}]`);
     if (action === 'mode' || action === 'link' || (file.before !== null && file.after !== null && (file.before.mode !== file.after.mode || file.before.uid !== file.after.uid))) {
       lines.push(`          ${modeText(file.before)} -> ${modeText(file.after)}`);
     }

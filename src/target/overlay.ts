@@ -19,6 +19,12 @@ export interface OverlayEntry {
   reasons: string[];
 }
 
+function addReasons(entry: OverlayEntry, reason: string | string[]): void {
+  for (const item of typeof reason === 'string' ? [reason] : reason) {
+    if (!entry.reasons.includes(item)) entry.reasons.push(item);
+  }
+}
+
 function fakeStats(kind: 'file' | 'dir' | 'link', mode: number, uid: number, gid: number, size: number): fs.Stats {
   const typeBits = kind === 'file' ? 0o100000 : kind === 'dir' ? 0o040000 : 0o120000;
   return {
@@ -62,7 +68,7 @@ export class OverlayRootFs extends RootFs {
   }
 
   /** Replace the content of a file (creating it), keeping or setting mode and owner. */
-  writeFile(targetPath: string, content: string | Buffer, reason: string, attributes: { mode?: number; uid?: number; gid?: number } = {}): void {
+  writeFile(targetPath: string, content: string | Buffer, reason: string | string[], attributes: { mode?: number; uid?: number; gid?: number } = {}): void {
     const key = this.key(targetPath);
     const entry = this.entries.get(key) ?? { reasons: [] };
     entry.content = typeof content === 'string' ? Buffer.from(content, 'utf8') : content;
@@ -71,7 +77,7 @@ export class OverlayRootFs extends RootFs {
     if (attributes.mode !== undefined) entry.mode = attributes.mode;
     if (attributes.uid !== undefined) entry.uid = attributes.uid;
     if (attributes.gid !== undefined) entry.gid = attributes.gid;
-    if (!entry.reasons.includes(reason)) entry.reasons.push(reason);
+    addReasons(entry, reason);
     this.entries.set(key, entry);
   }
 
@@ -81,7 +87,7 @@ export class OverlayRootFs extends RootFs {
     entry.mode = mode;
     if (owner.uid !== undefined) entry.uid = owner.uid;
     if (owner.gid !== undefined) entry.gid = owner.gid;
-    if (!entry.reasons.includes(reason)) entry.reasons.push(reason);
+    addReasons(entry, reason);
     this.entries.set(key, entry);
   }
 

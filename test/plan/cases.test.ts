@@ -200,3 +200,16 @@ describe('plan and apply: cases from the field', () => {
     }
   });
 });
+
+describe('plan with unreadable files', () => {
+  test('binary sysctl file is named, the rest goes on', () => {
+    const root = makeTree({ ...BASE, '/etc/ssh/sshd_config': 'PermitRootLogin yes\n', '/etc/sysctl.d/99-security.conf': 'kernel.kptr_restrict = 0\u0000\n' });
+    try {
+      const plan = makePlan(openTarget({ root, container: 'no' }), { level: 3, only: ['sysctl.kernel.kptr_restrict', 'ssh.permitrootlogin'] });
+      assert.ok(plan.notes.some((note) => /cannot change \/etc\/sysctl\.d\/99-security\.conf: .*NUL/.test(note.message.en)), JSON.stringify(plan.notes));
+      assert.ok(plan.files.some((file) => file.change.path === '/etc/ssh/sshd_config'));
+    } finally {
+      removeTree(root);
+    }
+  });
+});
