@@ -69,6 +69,9 @@ export function prepareChanges(root: string, changes: FileChange[]): PreparedCha
 
 export function sameState(a: FileState | null, b: FileState | null): boolean {
   if (a === null || b === null) return a === b;
+  if (a.symlink !== b.symlink) return false;
+  // The kernel ignores the mode and owner of a symbolic link, so only its target counts.
+  if (a.symlink !== undefined) return true;
   return a.sha256 === b.sha256 && a.mode === b.mode && a.uid === b.uid && a.gid === b.gid;
 }
 
