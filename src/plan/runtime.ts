@@ -64,6 +64,8 @@ export function runStep(step: RuntimeStep, init: InitSystem, procRoot = '/proc')
     }
     case 'service-stop':
       return init === 'systemd' ? run('systemctl', ['stop', step.service]) : run('rc-service', [step.service, 'stop']);
+    case 'service-start':
+      return init === 'systemd' ? run('systemctl', ['start', step.service]) : run('rc-service', [step.service, 'start']);
     case 'sshd-reload':
       return init === 'systemd' ? run('systemctl', ['reload', 'ssh']) : run('rc-service', ['sshd', 'reload']);
   }
@@ -77,6 +79,8 @@ export function describeStep(step: RuntimeStep): Text {
       return text(`mount -o remount,${step.options.join(',')} ${step.mountpoint}`, `mount -o remount,${step.options.join(',')} ${step.mountpoint}`);
     case 'service-stop':
       return text(`stop ${step.service}`, `${step.service} を停止`);
+    case 'service-start':
+      return text(`start ${step.service}`, `${step.service} を起動`);
     case 'sshd-reload':
       return text('reload sshd after sshd -t passes', 'sshd -t の成功後に sshd を再読み込み');
   }

@@ -2,7 +2,7 @@ import type { CheckSpec } from '../catalog/types.js';
 import { remedyFileModes } from './filemode.js';
 import { remedyMounts } from './fstab.js';
 import { remedyModules } from './modprobe.js';
-import { remedyServicesDisabled } from './services.js';
+import { remedyServicesDisabled, remedyServicesEnabled } from './services.js';
 import { remedySshd } from './sshd.js';
 import { remedySysctl } from './sysctl.js';
 import type { Remedy } from './types.js';
@@ -19,6 +19,8 @@ export const REMEDIES: ReadonlyArray<[CheckSpec['kind'], Remedy]> = [
   ['module', remedyModules],
   ['mount', remedyMounts],
   ['sshd', remedySshd],
+  // After the remedies that write rule files, because the firewall service needs one to start.
+  ['service-enabled', remedyServicesEnabled],
 ];
 
 export function hasRemedy(kind: CheckSpec['kind']): boolean {

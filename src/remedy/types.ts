@@ -9,6 +9,7 @@ export type RuntimeStep =
   | { kind: 'sysctl'; key: string; value: string; controlId: string }
   | { kind: 'remount'; mountpoint: string; options: string[]; controlId: string }
   | { kind: 'service-stop'; service: string; controlId: string }
+  | { kind: 'service-start'; service: string; controlId: string }
   | { kind: 'sshd-reload'; controlId: string };
 
 export interface PlanNote {

@@ -213,3 +213,31 @@ describe('plan with unreadable files', () => {
     }
   });
 });
+
+describe('service remedies', () => {
+  const OPENRC: FixtureSpec = {
+    ...BASE,
+    '/sbin/openrc': { content: '', mode: 0o755 },
+    '/etc/runlevels/default/.keep': '',
+    '/etc/init.d/auditd': '#!/sbin/openrc-run\n',
+    '/sbin/auditd': { content: '', mode: 0o755 },
+    '/etc/init.d/iptables': '#!/sbin/openrc-run\n',
+    '/sbin/iptables': { content: '', mode: 0o755 },
+    '/etc/init.d/telnetd': '#!/sbin/openrc-run\n',
+    '/etc/runlevels/default/telnetd': { symlink: '/etc/init.d/telnetd' },
+  };
+
+  test('auditd enabled, telnetd removed, iptables left alone', () => {
+    const root = makeTree(OPENRC);
+    try {
+      const plan = planAndApply(root, ['service.'], 2);
+      assert.equal(fs.readlinkSync(path.join(root, 'etc/runlevels/default/auditd')), '/etc/init.d/auditd');
+      assert.equal(fs.existsSync(path.join(root, 'etc/runlevels/default/telnetd')), false);
+      assert.ok(fs.existsSync(path.join(root, 'etc/init.d/telnetd')), 'the init script stays');
+      assert.equal(fs.existsSync(path.join(root, 'etc/runlevels/default/iptables')), false);
+      assert.ok(plan.notes.some((note) => /no rule file to load/.test(note.message.en)));
+    } finally {
+      removeTree(root);
+    }
+  });
+});
