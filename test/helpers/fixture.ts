@@ -354,6 +354,8 @@ export const WEAK_OVERLAYS: Record<string, { files?: FixtureSpec; profile?: Prof
   'firewall.ipv4.persisted': { files: { '/etc/iptables/rules-save': { remove: true } } },
   'firewall.ipv6.persisted': { files: { '/etc/iptables/rules6-save': { remove: true } }, profile: {} },
   'firewall.ipv6.ruleset': { files: { '/etc/iptables/rules6-save': { remove: true } }, profile: {} },
+  'docker.daemon.startable': { files: { '/etc/conf.d/docker': 'DOCKER_OPTS="--icc=false"\n' } },
+  'docker.daemon.tcp-tls': { files: { '/etc/docker/daemon.json': '{\n  "hosts": ["unix:///var/run/docker.sock", "tcp://0.0.0.0:2375"]\n}\n' } },
 };
 
 /** Files by target path; a string content that starts with `->` makes a symbolic link to the rest. */
