@@ -52,7 +52,10 @@ export function parseDaemonJson(source: string, path: string): DaemonJson {
   const tree = parseTree(source, errors, { disallowComments: true, allowTrailingComma: false, allowEmptyContent: false });
   for (const error of errors) {
     const { line, column } = lineColumnAt(source, error.offset);
-    const what = printParseErrorCode(error.error);
+    // printParseErrorCode gives names such as `PropertyNameExpected`: split them into words.
+    const what = printParseErrorCode(error.error)
+      .replace(/([a-z])([A-Z])/g, '$1 $2')
+      .toLowerCase();
     result.findings.push({
       path,
       line,
