@@ -58,7 +58,17 @@ export function parseCompose(source: string, path: string): ComposeParse {
   if (doc.errors.length > 0) return result;
 
   const services = doc.get('services', true) as Node | undefined;
-  if (services === undefined || services === null) return result;
+  if (services === undefined || services === null) {
+    result.findings.push({
+      path,
+      line: 1,
+      column: 1,
+      code: 'compose.no-services',
+      severity: 'warning',
+      message: text('the file has no services, so there is nothing to check; is it a Compose file?', 'services がないため検査するものがありません。Compose ファイルですか'),
+    });
+    return result;
+  }
   if (!isMap(services)) {
     const at = lineOf(services, counter, { line: 1 });
     result.findings.push({ path, ...at, code: 'compose.services-not-a-map', severity: 'error', message: text('services must be a mapping of service names to settings', 'services はサービス名から設定への対応(マッピング)でなければなりません') });

@@ -46,8 +46,20 @@ export interface DaemonJson {
 }
 
 /** Parse daemon.json as dockerd does: plain JSON, no comments, no trailing commas. */
-export function parseDaemonJson(source: string, path: string): DaemonJson {
-  const result: DaemonJson = { path, source, keys: [], findings: [] };
+export function parseDaemonJson(rawSource: string, path: string): DaemonJson {
+  const result: DaemonJson = { path, source: rawSource, keys: [], findings: [] };
+  // A byte order mark is replaced by a space so that offsets, and so columns, stay as in the file.
+  const source = rawSource.startsWith('\uFEFF') ? ' ' + rawSource.slice(1) : rawSource;
+  if (source !== rawSource) {
+    result.findings.push({
+      path,
+      line: 1,
+      column: 1,
+      code: 'daemon-json.byte-order-mark',
+      severity: 'warning',
+      message: text('the file starts with a UTF-8 byte order mark, which Go’s JSON decoder in dockerd may reject; save the file without it', 'ファイルが UTF-8 の BOM で始まっています。dockerd の Go の JSON デコーダーが受け付けない場合があるので、BOM なしで保存してください'),
+    });
+  }
   const errors: ParseError[] = [];
   const tree = parseTree(source, errors, { disallowComments: true, allowTrailingComma: false, allowEmptyContent: false });
   for (const error of errors) {

@@ -150,11 +150,12 @@ function parseRunArguments(first: ShellWord, words: ShellWord[], path: string, r
     }
   }
 
+  // Without an image docker runs nothing, so the container rules are not checked.
   if (image === undefined) {
     finding(first, 'docker-run.no-image', 'error', 'docker run names no image; put the image after the options', 'docker run にイメージがありません。オプションの後にイメージを指定してください');
-  } else {
-    spec.image = located(image.value, image, image.expands);
+    return;
   }
+  spec.image = located(image.value, image, image.expands);
   for (const option of options) applyOption(spec, option);
   result.specs.push(spec);
 }

@@ -125,6 +125,10 @@ describe('compose linter', () => {
       lint('services: [a, b]\n').map((finding) => finding.code),
       ['compose.services-not-a-map'],
     );
+    assert.deepEqual(
+      lint('{"icc": false}\n').map((finding) => finding.code),
+      ['compose.no-services'],
+    );
   });
 
   test('detects compose files', () => {

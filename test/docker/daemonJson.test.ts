@@ -47,6 +47,13 @@ describe('daemon.json parsing and lint', () => {
     assert.equal(lint('[1, 2]')[0]?.code, 'daemon-json.not-an-object');
   });
 
+  test('byte order mark is a warning and the rest is read', () => {
+    const findings = lint('\uFEFF{"icc": true}');
+    assert.deepEqual(findings[0] && [findings[0].code, findings[0].line, findings[0].column], ['daemon-json.byte-order-mark', 1, 1]);
+    const icc = findings.find((finding) => finding.code === 'daemon-json.icc');
+    assert.deepEqual([icc?.line, icc?.column], [1, 3]);
+  });
+
   test('duplicate and unknown keys', () => {
     const findings = lint('{\n  "icc": true,\n  "icc": false,\n  "userns_remap": "default",\n  "label": ["a=b"],\n  "fancy-new-option": 1\n}\n');
     const byCode = (code: string) => findings.filter((finding) => finding.code === code);
