@@ -1,4 +1,3 @@
-import { lineColumnAt } from '../core/diagnostic.js';
 
 /**
  * Splitting of shell command lines into words the way a POSIX shell does it before expansion:
@@ -67,8 +66,29 @@ function skipParenthesized(source: string, open: number): number {
   return -1;
 }
 
+/**
+ * Return a function from offset to 1-based line and column. It looks lines up in a table built
+ * once, because a script has a word every few characters and scanning from the start for each
+ * one makes long scripts quadratic.
+ */
+function positionFinder(source: string): (offset: number) => { line: number; column: number } {
+  const starts = [0];
+  for (let i = 0; i < source.length; i++) if (source.charCodeAt(i) === 10) starts.push(i + 1);
+  return (offset) => {
+    let low = 0;
+    let high = starts.length - 1;
+    while (low < high) {
+      const middle = (low + high + 1) >> 1;
+      if ((starts[middle] as number) <= offset) low = middle;
+      else high = middle - 1;
+    }
+    return { line: low + 1, column: offset - (starts[low] as number) + 1 };
+  };
+}
+
 /** Split `source` into simple commands and their words. Comments and empty commands are dropped. */
 export function parseShellWords(source: string): ShellParse {
+  const lineColumnAt = positionFinder(source);
   const commands: ShellCommand[] = [];
   const errors: ShellSyntaxError[] = [];
   let words: ShellWord[] = [];
@@ -76,7 +96,7 @@ export function parseShellWords(source: string): ShellParse {
   let i = 0;
 
   const error = (offset: number, message: ShellSyntaxError['message']): void => {
-    errors.push({ offset, message, ...lineColumnAt(source, offset) });
+    errors.push({ offset, message, ...lineColumnAt(offset) });
   };
   const endCommand = (): void => {
     if (words.length > 0) commands.push({ words });
@@ -234,7 +254,7 @@ export function parseShellWords(source: string): ShellParse {
     }
     // Digits right before `>` or `<` are a file descriptor number, not a word.
     if (/^\d+$/.test(source.slice(start, i)) && (source[i] === '>' || source[i] === '<')) continue;
-    words.push({ value, start, end: i, expands, ...lineColumnAt(source, start) });
+    words.push({ value, start, end: i, expands, ...lineColumnAt(start) });
     if (!closed) break;
   }
   endCommand();
