@@ -19,7 +19,7 @@ export interface ComposeParse {
   findings: Finding[];
 }
 
-/** Whether a string uses Compose interpolation (`$VAR`, `${VAR}`); `$$` is a literal dollar sign. */
+/** Return whether a string uses Compose interpolation (`$VAR`, `${VAR}`). `$$` is a literal dollar sign. */
 function interpolates(value: string): boolean {
   return /\$(?!\$)/.test(value.replace(/\$\$/g, ''));
 }
@@ -114,7 +114,9 @@ function serviceSpec(name: string, path: string, place: { line: number; column?:
   /** Items of a list (or a single string) at `key`, each with its own line when the list is written in this service. */
   const items = (key: string): Located<string>[] => {
     const raw = settings[key];
-    const values = Array.isArray(raw) ? raw.map(String) : typeof raw === 'string' ? [raw] : [];
+    let values: string[] = [];
+    if (Array.isArray(raw)) values = raw.map(String);
+    else if (typeof raw === 'string') values = [raw];
     const seq = node.get(key, true) as Node | undefined;
     return values.map((value, index) => {
       const itemNode = isSeq(seq) && seq.items.length === values.length ? (seq.items[index] as Node) : undefined;

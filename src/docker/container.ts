@@ -105,7 +105,7 @@ function optionOn(options: string[], on: string, off: string): boolean {
   return state;
 }
 
-/** A numeric limit that Docker reads as "no limit": absent, 0 or negative. */
+/** Return whether Docker reads a numeric limit as "no limit": 0 or negative. */
 function unlimited(value: string): boolean {
   const number = Number.parseFloat(value);
   return !Number.isNaN(number) && number <= 0;
@@ -121,7 +121,7 @@ export function imageTag(reference: string): { tag?: string; digest: boolean } {
   return { digest };
 }
 
-/** Whether a `user` value runs the container as root: unset, `root`, uid 0, with or without a group. */
+/** Return whether a `user` value runs the container as root: empty, `root` or uid 0, with or without a group. */
 function rootUser(user: string): boolean {
   const name = user.split(':')[0] as string;
   return name === '' || name === 'root' || /^0+$/.test(name);
@@ -130,8 +130,8 @@ function rootUser(user: string): boolean {
 /** Judge one container against the guide's rules and return a finding for each rule it breaks. */
 export function checkContainer(spec: ContainerSpec): ContainerFinding[] {
   const findings: ContainerFinding[] = [];
-  const who = spec.syntax === 'compose' ? `service "${spec.name}"` : 'docker run';
-  const whoJa = spec.syntax === 'compose' ? `サービス "${spec.name}"` : 'docker run';
+  const subject = spec.syntax === 'compose' ? `service "${spec.name}"` : 'docker run';
+  const subjectJa = spec.syntax === 'compose' ? `サービス "${spec.name}"` : 'docker run';
 
   const add = (rule: ContainerRule, severity: Finding['severity'], message: Text, at?: Located<unknown>, value?: string): void => {
     const finding: ContainerFinding = { rule, path: spec.path, line: at?.line ?? spec.line, code: `container.${rule}`, severity, message };
@@ -142,7 +142,7 @@ export function checkContainer(spec: ContainerSpec): ContainerFinding[] {
   };
   const missing = (rule: Exclude<ContainerRule, 'no-privileged'>, whatEn: string, whatJa: string, at?: Located<unknown>, value?: string): void => {
     const fix = FIX[rule][spec.syntax];
-    add(rule, 'warning', text(`${who}: ${whatEn}; set ${fix}`, `${whoJa}: ${whatJa}。${fix} を設定してください`), at, value);
+    add(rule, 'warning', text(`${subject}: ${whatEn}; set ${fix}`, `${subjectJa}: ${whatJa}。${fix} を設定してください`), at, value);
   };
 
   if (spec.readOnly?.value !== true) missing('read-only', 'the root file system is writable', 'ルートファイルシステムが書き込み可能です', spec.readOnly);
@@ -166,8 +166,8 @@ export function checkContainer(spec: ContainerSpec): ContainerFinding[] {
   }
 
   checkResources(spec, missing);
-  checkUser(spec, who, whoJa, add, missing);
-  checkPrivileges(spec, who, whoJa, add);
+  checkUser(spec, subject, subjectJa, add, missing);
+  checkPrivileges(spec, subject, subjectJa, add);
 
   if (spec.image !== undefined && !spec.image.expands) {
     const { tag, digest } = imageTag(spec.image.value);
@@ -216,22 +216,22 @@ function checkResources(spec: ContainerSpec, missing: MissingReporter): void {
   else if (cpusOff) missing('resource-limits', 'CPU is not limited', 'CPU が制限されていません', spec.cpus);
 }
 
-function checkUser(spec: ContainerSpec, who: string, whoJa: string, add: Reporter, missing: MissingReporter): void {
+function checkUser(spec: ContainerSpec, subject: string, subjectJa: string, add: Reporter, missing: MissingReporter): void {
   const user = spec.user;
   if (user === undefined) {
     missing('non-root', 'no user is set, so the image’s user runs (root unless its Dockerfile sets USER)', 'ユーザーが指定されていないため、イメージのユーザー(Dockerfile に USER がなければ root)で動きます');
     return;
   }
   if (user.expands) {
-    add('non-root', 'info', text(`${who}: user ${user.value} is set from a variable; check that it is not root`, `${whoJa}: ユーザー ${user.value} は変数から設定されます。root でないことを確認してください`), user, user.value);
+    add('non-root', 'info', text(`${subject}: user ${user.value} is set from a variable; check that it is not root`, `${subjectJa}: ユーザー ${user.value} は変数から設定されます。root でないことを確認してください`), user, user.value);
     return;
   }
   if (rootUser(user.value)) missing('non-root', `user ${user.value} is root`, `ユーザー ${user.value} は root です`, user, user.value);
 }
 
-function checkPrivileges(spec: ContainerSpec, who: string, whoJa: string, add: Reporter): void {
+function checkPrivileges(spec: ContainerSpec, subject: string, subjectJa: string, add: Reporter): void {
   const fail = (en: string, ja: string, at: Located<unknown>, value: string): void => {
-    add('no-privileged', 'error', text(`${who}: ${en}`, `${whoJa}: ${ja}`), at, value);
+    add('no-privileged', 'error', text(`${subject}: ${en}`, `${subjectJa}: ${ja}`), at, value);
   };
 
   if (spec.privileged?.value === true) {

@@ -65,7 +65,7 @@ export function parseDaemonJson(rawSource: string, path: string): DaemonJson {
   for (const error of errors) {
     const { line, column } = lineColumnAt(source, error.offset);
     // printParseErrorCode gives names such as `PropertyNameExpected`: split them into words.
-    const what = printParseErrorCode(error.error)
+    const errorName = printParseErrorCode(error.error)
       .replace(/([a-z])([A-Z])/g, '$1 $2')
       .toLowerCase();
     result.findings.push({
@@ -74,7 +74,7 @@ export function parseDaemonJson(rawSource: string, path: string): DaemonJson {
       column,
       code: 'daemon-json.syntax',
       severity: 'error',
-      message: text(`invalid JSON (${what}); dockerd will not start until this is fixed`, `JSON が正しくありません(${what})。直すまで dockerd は起動しません`),
+      message: text(`invalid JSON (${errorName}); dockerd will not start until this is fixed`, `JSON が正しくありません(${errorName})。直すまで dockerd は起動しません`),
       value: source.slice(error.offset, error.offset + Math.max(error.length, 1)),
     });
   }
@@ -117,11 +117,11 @@ export function daemonKey(daemon: DaemonJson, key: string): DaemonKey | undefine
   return undefined;
 }
 
-/** The guide's expected value for one key, in words, and whether `value` meets it. Seccomp files are checked by the caller. */
+/** Judge one key's value against the guide and describe the expected value. Seccomp files are checked by the caller. */
 export function judgeDaemonValue(value: unknown, expectation: DockerExpectation): { ok: boolean; expected: Text } {
   if ('equals' in expectation) {
-    const shown = JSON.stringify(expectation.equals);
-    return { ok: value === expectation.equals, expected: text(shown, shown) };
+    const literal = JSON.stringify(expectation.equals);
+    return { ok: value === expectation.equals, expected: text(literal, literal) };
   }
   if ('nonEmpty' in expectation) {
     return { ok: typeof value === 'string' && value !== '', expected: text('a non-empty string such as "default"', '"default" などの空でない文字列') };
@@ -135,12 +135,14 @@ export function judgeDaemonValue(value: unknown, expectation: DockerExpectation)
 
 /** Listen addresses from `hosts` or `-H` that are TCP: anything but unix://, fd://, npipe:// and ssh://. */
 export function tcpHosts(hosts: unknown): string[] {
-  const list = Array.isArray(hosts) ? hosts : typeof hosts === 'string' ? [hosts] : [];
+  let list: unknown[] = [];
+  if (Array.isArray(hosts)) list = hosts;
+  else if (typeof hosts === 'string') list = [hosts];
   return list.map(String).filter((host) => !/^(unix|fd|npipe|ssh):\/\//.test(host));
 }
 
 /**
- * Check the file itself: keys dockerd does not know (it then refuses to start), and a TCP
+ * Check the file itself: keys dockerd does not know (it then does not start), and a TCP
  * listener without client certificate checks. `flagHosts` are `-H` values from the command line.
  */
 export function lintDaemonStructure(daemon: DaemonJson, flagHosts: string[] = [], flagTlsVerify = false): Finding[] {
@@ -157,7 +159,7 @@ export function lintDaemonStructure(daemon: DaemonJson, flagHosts: string[] = []
       column: entry.column,
       code: 'daemon-json.unknown-key',
       severity: 'warning',
-      message: text(`"${entry.key}" is not a dockerd 20.10 option, and dockerd refuses to start on a key it does not know; ${hint.en}`, `"${entry.key}" は dockerd 20.10 のオプションではなく、dockerd は知らないキーがあると起動しません。${hint.ja}`),
+      message: text(`"${entry.key}" is not a dockerd 20.10 option, and dockerd does not start with a key it does not know; ${hint.en}`, `"${entry.key}" は dockerd 20.10 のオプションではなく、dockerd は知らないキーがあると起動しません。${hint.ja}`),
       value: entry.key,
     });
   }
@@ -195,7 +197,7 @@ function detectFormatting(source: string): { insertSpaces: boolean; tabSize: num
 
 export interface MergeDecision {
   key: string;
-  /** `kept`: already as the guide asks; `set`: added or changed; `skipped`: left alone for the reason given. */
+  /** `kept`: the file already has an accepted value; `set`: added or changed; `skipped`: left alone for the reason given. */
   action: 'kept' | 'set' | 'skipped';
   reason?: Text;
 }
@@ -211,7 +213,7 @@ export interface MergeOptions {
 
 /**
  * Set the guide's keys in `source` (daemon.json text, or undefined for a new file) and return the
- * new text. Keys already as the guide asks are untouched; inside `log-opts` only missing options
+ * new text. Keys that already have an accepted value are untouched; inside `log-opts` only missing options
  * are added. Throws nothing: invalid input must be rejected by the caller with parseDaemonJson first.
  */
 export function mergeGuideSettings(source: string | undefined, options: MergeOptions = {}): { content: string; decisions: MergeDecision[] } {
@@ -252,12 +254,12 @@ export function mergeGuideSettings(source: string | undefined, options: MergeOpt
 
     if (key === 'seccomp-profile') {
       const usable = typeof value === 'string' && value.startsWith('/') && (options.seccompUsable?.(value) ?? true);
-      const wanted = options.seccompProfile ?? (guideValue as string);
-      if (usable && (options.seccompProfile === undefined || value === wanted)) {
+      const profilePath = options.seccompProfile ?? (guideValue as string);
+      if (usable && (options.seccompProfile === undefined || value === profilePath)) {
         decisions.push({ key, action: 'kept' });
         continue;
       }
-      edit([key], wanted);
+      edit([key], profilePath);
       decisions.push({ key, action: 'set' });
       continue;
     }

@@ -103,13 +103,13 @@ interface UnitLine {
   line: number;
 }
 
-/** The [Service] lines of docker.service and its drop-ins, in the order systemd applies them. */
+/** Collect the [Service] lines of docker.service and its drop-ins, in the order systemd applies them. */
 function unitServiceLines(fs: RootFs, findings: Finding[]): UnitLine[] {
   const files: string[] = [];
   const main = UNIT_DIRS.map((dir) => `${dir}/${UNIT}`).find((file) => fs.exists(file));
   if (main !== undefined) files.push(main);
-  // Drop-ins: every *.conf of docker.service.d in any unit directory, sorted by file name; a
-  // name in an earlier directory hides the same name in a later one.
+  // Drop-ins are the *.conf files of docker.service.d in every unit directory, sorted by file
+  // name. A name in an earlier directory hides the same name in a later one.
   const dropIns = new Map<string, string>();
   for (const dir of UNIT_DIRS) {
     for (const name of fs.readdir(`${dir}/${UNIT}.d`)) {
@@ -195,7 +195,7 @@ function readSystemdUnit(fs: RootFs, result: DockerdCommandLine): void {
   flush();
 }
 
-/** Keys set both as a dockerd flag and in daemon.json: dockerd refuses to start with any of them. */
+/** Report keys set both as a dockerd flag and in daemon.json, since dockerd does not start with any of them. */
 export function flagConflicts(daemon: DaemonJson, commandLine: DockerdCommandLine): Finding[] {
   const findings: Finding[] = [];
   const reported = new Set<string>();
@@ -211,7 +211,7 @@ export function flagConflicts(daemon: DaemonJson, commandLine: DockerdCommandLin
       code: 'daemon-json.flag-conflict',
       severity: 'error',
       message: text(
-        `"${flag.key}" is also set by the dockerd flag --${flag.name} in ${flag.path}:${flag.line}; dockerd refuses to start when a setting is given both ways, so keep only one`,
+        `"${flag.key}" is also set by the dockerd flag --${flag.name} in ${flag.path}:${flag.line}; dockerd does not start when a setting is given both ways, so keep only one`,
         `"${flag.key}" は ${flag.path}:${flag.line} の dockerd フラグ --${flag.name} でも設定されています。両方で指定すると dockerd は起動しないので、片方だけにしてください`,
       ),
       value: flag.key,

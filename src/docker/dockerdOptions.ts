@@ -4,7 +4,7 @@
  *
  * dockerd reads the same settings from flags and from daemon.json. A key is the flag's long name,
  * except for options that can be given many times: their key is the plural name below. dockerd
- * refuses to start when a setting is given both ways, and when daemon.json has a key that matches
+ * does not start when a setting is given both ways, or when daemon.json has a key that matches
  * no option.
  */
 
@@ -122,14 +122,14 @@ export const DAEMON_KEYS: Set<string> = new Set([
   ...DAEMON_EXTRA_KEYS,
 ]);
 
-/** The daemon.json key a dockerd flag sets, or undefined for an unknown flag or one without a key. */
+/** Return the daemon.json key a dockerd flag sets, or undefined for an unknown flag or one without a key. */
 export function daemonKeyOfFlag(longName: string): string | undefined {
   if (NOT_KEYS.has(longName)) return undefined;
   if (DOCKERD_BOOLEAN_OPTIONS.includes(longName)) return longName;
   return DOCKERD_VALUE_OPTIONS[longName];
 }
 
-/** A key a user probably meant, for an unknown key: the plural form, or hyphens for underscores. */
+/** Suggest the key a user probably meant by an unknown key: the plural form, or hyphens for underscores. */
 export function suggestDaemonKey(key: string): string | undefined {
   const hyphenated = key.replace(/_/g, '-').toLowerCase();
   if (hyphenated !== key && DAEMON_KEYS.has(hyphenated)) return hyphenated;

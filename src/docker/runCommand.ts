@@ -30,14 +30,14 @@ export function parseRunCommands(source: string, path: string): RunCommandParse 
   const shell = parseShellWords(source);
   const result: RunCommandParse = { specs: [], findings: [] };
   for (const error of shell.errors) {
-    const what = error.message.replace(/-/g, ' ');
+    const problem = error.message.replace(/-/g, ' ');
     result.findings.push({
       path,
       line: error.line,
       column: error.column,
       code: 'docker-run.shell-syntax',
       severity: 'error',
-      message: text(`shell syntax: ${what}; close the quote or substitution`, `シェルの構文エラー: ${what}。引用符や置換を閉じてください`),
+      message: text(`shell syntax: ${problem}; close the quote or substitution`, `シェルの構文エラー: ${problem}。引用符や置換を閉じてください`),
     });
   }
   for (const command of shell.commands) {
@@ -128,8 +128,8 @@ function parseRunArguments(first: ShellWord, words: ShellWord[], path: string, r
     for (const pair of pairs) {
       const name = optionName(RUN_TABLE, pair.raw);
       if (name === undefined) {
-        const shown = pair.raw.startsWith('-') ? pair.raw : `--${pair.raw}`;
-        finding(word, 'docker-run.unknown-option', 'warning', `unknown docker run option ${shown} (Docker CLI 20.10); check the spelling`, `docker run の不明なオプション ${shown} です(Docker CLI 20.10 基準)。綴りを確認してください`);
+        const spelling = pair.raw.startsWith('-') ? pair.raw : `--${pair.raw}`;
+        finding(word, 'docker-run.unknown-option', 'warning', `unknown docker run option ${spelling} (Docker CLI 20.10); check the spelling`, `docker run の不明なオプション ${spelling} です(Docker CLI 20.10 基準)。綴りを確認してください`);
         continue;
       }
       if (RUN_TABLE.booleans.has(name)) {

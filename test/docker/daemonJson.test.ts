@@ -18,7 +18,7 @@ function lint(content: string, root?: string) {
   return daemonJsonLinter.lint({ path: 'daemon.json', content, options: root === undefined ? {} : { root } });
 }
 
-/** Whether every guide key of the catalog is met by a parsed daemon.json. */
+/** Return whether a parsed daemon.json meets every guide key of the catalog. */
 function meetsGuide(config: Record<string, unknown>): boolean {
   return DOCKER_CONTROLS.every((control) => control.check.kind !== 'docker-daemon' || judgeDaemonValue(config[control.check.key], control.check.expected).ok);
 }
@@ -126,7 +126,7 @@ describe('daemon.json merge', () => {
     fc.assert(
       fc.property(fc.dictionary(key, value, { maxKeys: 8 }), fc.constantFrom(0, 2, 4), (object, indent) => {
         const source = JSON.stringify(object, null, indent);
-        // Compare with what the source text holds (JSON has no -0, for one).
+        // Compare with what the source text contains (JSON has no -0, for one).
         const parsed = JSON.parse(source) as Record<string, unknown>;
         const once = mergeGuideSettings(source).content;
         const merged = JSON.parse(once) as Record<string, unknown>;

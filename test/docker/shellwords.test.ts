@@ -6,7 +6,7 @@ import { parseShellWords } from '../../src/docker/shellwords.js';
 
 /** Words as bash splits `line` (which must contain no expansion), by letting bash print them NUL-separated. */
 function bashWords(line: string): string[] {
-  // A first word of our own tells "no words" from "one empty word", which printf prints alike.
+  // A first word of our own separates "no words" from "one empty word", which printf prints alike.
   const result = spawnSync('bash', ['--noprofile', '--norc', '-c', `printf '%s\\0' first ${line}`], { encoding: 'utf8' });
   assert.equal(result.status, 0, `bash failed on ${JSON.stringify(line)}: ${result.stderr}`);
   return result.stdout.slice(0, -1).split('\0').slice(1);

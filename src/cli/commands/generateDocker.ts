@@ -154,19 +154,19 @@ export const registerGenerateDaemonJson: RegisterCommand = (generate, context) =
         skip.set(
           flag.key,
           text(
-            `set by the dockerd flag --${flag.name} in ${flag.path}:${flag.line}, and dockerd refuses a setting given both ways; move the flag into daemon.json and run again`,
+            `set by the dockerd flag --${flag.name} in ${flag.path}:${flag.line}, and dockerd does not start when a setting is given both ways; move the flag into daemon.json and run again`,
             `${flag.path}:${flag.line} の dockerd フラグ --${flag.name} で設定されており、両方で指定すると dockerd は起動しません。フラグを daemon.json に移してから再実行してください`,
           ),
         );
       }
-      const wanted = flags.seccompProfile ?? '/etc/docker/seccomp.json';
-      if (!skip.has('seccomp-profile') && !fs.exists(wanted)) {
+      const profilePath = flags.seccompProfile ?? '/etc/docker/seccomp.json';
+      if (!skip.has('seccomp-profile') && !fs.exists(profilePath)) {
         const current = source === undefined ? undefined : (parseDaemonJson(source, DAEMON_JSON_PATH).config?.['seccomp-profile'] as unknown);
         const currentUsable = typeof current === 'string' && current.startsWith('/') && fs.exists(current) && flags.seccompProfile === undefined;
         if (!currentUsable) {
           skip.set(
             'seccomp-profile',
-            text(`${wanted} does not exist, and dockerd stops at start when the profile cannot be read; create the profile and run again`, `${wanted} が存在せず、dockerd はプロファイルを読めないと起動時に停止します。プロファイルを作成してから再実行してください`),
+            text(`${profilePath} does not exist, and dockerd stops at start when the profile cannot be read; create the profile and run again`, `${profilePath} が存在せず、dockerd はプロファイルを読めないと起動時に停止します。プロファイルを作成してから再実行してください`),
           );
         }
       }

@@ -99,7 +99,7 @@ export const evaluateDockerDaemon: Evaluator<'docker-daemon'> = (check, _control
   );
 };
 
-/** Whether dockerd can start with its configuration, and whether its API is open over TCP. */
+/** Judge whether dockerd can start with its configuration (`startable`) or has its API open over TCP (`tcp-tls`). */
 export const evaluateDockerDaemonFile: Evaluator<'docker-daemon-file'> = (check, _control, context) => {
   const model = loadDockerModel(context);
   if (!model.present) return notApplicable(text('Docker is not installed on this target', 'このターゲットには Docker がインストールされていません'));
