@@ -1,3 +1,4 @@
+import * as path from 'node:path';
 import { parse as parseLenientJson } from 'jsonc-parser';
 import { DOCKER_CONTROLS } from '../catalog/services.js';
 import { text } from '../core/text.js';
@@ -5,7 +6,7 @@ import type { Finding, Linter, LintInput } from '../lint/types.js';
 import { RootFs, TargetError } from '../target/rootfs.js';
 import { parseCompose } from './compose.js';
 import { checkContainer } from './container.js';
-import { daemonKey, judgeDaemonValue, lintDaemonStructure, parseDaemonJson } from './daemonJson.js';
+import { DAEMON_JSON_PATH, daemonKey, judgeDaemonValue, lintDaemonStructure, parseDaemonJson } from './daemonJson.js';
 import type { DaemonJson } from './daemonJson.js';
 import { flagConflicts, readDockerdCommandLine } from './dockerdFlags.js';
 import { DAEMON_KEYS } from './dockerdOptions.js';
@@ -58,18 +59,29 @@ function guideFindings(daemon: DaemonJson, root: RootFs | undefined): Finding[] 
   return findings;
 }
 
+/**
+ * Return the root file system a daemon.json at its usual place belongs to: `/` for
+ * /etc/docker/daemon.json, `/mnt/x` for /mnt/x/etc/docker/daemon.json. Its dockerd flags and
+ * seccomp profile are then checked without --root.
+ */
+function rootOfDaemonJson(file: string): string | undefined {
+  const absolute = path.resolve(file);
+  if (!absolute.endsWith(DAEMON_JSON_PATH)) return undefined;
+  return absolute.slice(0, absolute.length - DAEMON_JSON_PATH.length) || '/';
+}
+
 export const daemonJsonLinter: Linter = {
   type: 'daemon-json',
   description: text('Docker daemon configuration (/etc/docker/daemon.json)', 'Docker デーモンの設定(/etc/docker/daemon.json)'),
-  detect(content: string, path: string): number {
+  detect(content: string, file: string): number {
     if (!content.trimStart().startsWith('{')) return 0;
     const value = parseLenientJson(content) as unknown;
     if (typeof value !== 'object' || value === null || Array.isArray(value)) return 0;
     const keys = Object.keys(value);
     if (keys.some((key) => SECCOMP_KEYS.includes(key))) return 0;
     const known = keys.filter((key) => DAEMON_KEYS.has(key)).length;
-    if (known === 0) return path.endsWith('daemon.json') ? 0.6 : 0;
-    return path.endsWith('daemon.json') ? 0.95 : 0.8;
+    if (known === 0) return file.endsWith('daemon.json') ? 0.6 : 0;
+    return file.endsWith('daemon.json') ? 0.95 : 0.8;
   },
   lint(input: LintInput): Finding[] {
     const daemon = parseDaemonJson(input.content, input.path);
@@ -79,8 +91,9 @@ export const daemonJsonLinter: Linter = {
     let root: RootFs | undefined;
     let flagHosts: string[] = [];
     let flagTlsVerify = false;
-    if (input.options.root !== undefined) {
-      root = new RootFs(input.options.root);
+    const rootDir = input.options.root ?? rootOfDaemonJson(input.path);
+    if (rootDir !== undefined) {
+      root = new RootFs(rootDir);
       try {
         const commandLine = readDockerdCommandLine(root);
         findings.push(...commandLine.findings, ...flagConflicts(daemon, commandLine));
@@ -99,9 +112,9 @@ export const daemonJsonLinter: Linter = {
 export const composeLinter: Linter = {
   type: 'compose',
   description: text('Docker Compose file', 'Docker Compose ファイル'),
-  detect(content: string, path: string): number {
+  detect(content: string, file: string): number {
     if (!/^services:\s*(#.*)?$/m.test(content)) return 0;
-    return /(^|\/)(docker-)?compose(\.[\w-]+)?\.ya?ml$/.test(path) ? 0.95 : 0.85;
+    return /(^|\/)(docker-)?compose(\.[\w-]+)?\.ya?ml$/.test(file) ? 0.95 : 0.85;
   },
   lint(input: LintInput): Finding[] {
     const compose = parseCompose(input.content, input.path);

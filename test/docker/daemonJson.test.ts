@@ -189,6 +189,25 @@ describe('dockerd flags', () => {
     );
   });
 
+  test('missing seccomp profile under --root is an error', () => {
+    const root = trees.create({ '/etc/docker/seccomp.json': '{}' });
+    const code = 'daemon-json.seccomp-profile-missing';
+    assert.ok(!lint('{"seccomp-profile": "/etc/docker/seccomp.json"}', root).some((finding) => finding.code === code));
+    const missing = lint('{"seccomp-profile": "/etc/docker/other.json"}', root).find((finding) => finding.code === code);
+    assert.equal(missing?.severity, 'error');
+    assert.equal(missing?.value, '/etc/docker/other.json');
+  });
+
+  test('root is taken from the usual path', () => {
+    const root = trees.create({
+      '/etc/conf.d/docker': 'DOCKER_OPTS="--icc=false"\n',
+      '/etc/docker/daemon.json': '{"icc": false}\n',
+    });
+    const file = `${root}/etc/docker/daemon.json`;
+    const findings = daemonJsonLinter.lint({ path: file, content: fs.readFileSync(file, 'utf8'), options: {} });
+    assert.ok(findings.some((finding) => finding.code === 'daemon-json.flag-conflict'));
+  });
+
   test('a drop-in ExecStart replaces the unit one', () => {
     const root = trees.create({
       '/lib/systemd/system/docker.service': '[Service]\nExecStart=/usr/sbin/dockerd -H fd://\n',

@@ -37,7 +37,7 @@ export const registerGenerateDockerRun: RegisterCommand = (generate, context) =>
     .command('docker-run')
     .description(ja ? 'ガイドの強化オプション付きの docker run コマンド(または Compose サービス)を出力します' : "print the guide's hardened docker run command (or Compose service) for an image")
     .argument('<image>', ja ? 'イメージ(例: kimigayo/app:1.0)' : 'image, e.g. kimigayo/app:1.0')
-    .argument('[command...]', ja ? 'イメージの後に渡すコマンドと引数' : 'command and arguments to run in the container')
+    .argument('[command...]', ja ? 'コンテナで実行するコマンドと引数(-- の後に書きます)' : 'command and arguments to run in the container, after --')
     .addOption(
       new Option('-u, --user <uid:gid>', ja ? 'コンテナを動かすユーザー(root 以外)' : 'user the container runs as (not root)')
         .default(GUIDE_RUN_DEFAULTS.user)

@@ -41,7 +41,8 @@ function loadCompose(context: AuditContext): ComposeFiles {
       if (read.problem !== undefined) result.problems.push(read.problem);
       if (read.text === undefined) continue;
       const compose = parseCompose(read.text, path);
-      for (const finding of compose.findings) {
+      // A warning such as "no services" leaves nothing to judge but is no reason to stop the audit.
+      for (const finding of compose.findings.filter((item) => item.severity === 'error')) {
         const problem: Problem = { path, code: finding.code, message: finding.message };
         if (finding.line !== undefined) problem.line = finding.line;
         if (finding.column !== undefined) problem.column = finding.column;
