@@ -74,6 +74,8 @@ export type ContainerRule = (typeof CONTAINER_RULES)[number];
 
 export interface ContainerFinding extends Finding {
   rule: ContainerRule;
+  /** Service name, or `docker run`. */
+  container: string;
 }
 
 /** How to write each fix, in Compose keys and in `docker run` flags. */
@@ -134,7 +136,7 @@ export function checkContainer(spec: ContainerSpec): ContainerFinding[] {
   const subjectJa = spec.syntax === 'compose' ? `サービス "${spec.name}"` : 'docker run';
 
   const add = (rule: ContainerRule, severity: Finding['severity'], message: Text, at?: Located<unknown>, value?: string): void => {
-    const finding: ContainerFinding = { rule, path: spec.path, line: at?.line ?? spec.line, code: `container.${rule}`, severity, message };
+    const finding: ContainerFinding = { rule, container: spec.name, path: spec.path, line: at?.line ?? spec.line, code: `container.${rule}`, severity, message };
     const column = at === undefined ? spec.column : at.column;
     if (column !== undefined) finding.column = column;
     if (value !== undefined) finding.value = value;
@@ -250,7 +252,7 @@ function checkPrivileges(spec: ContainerSpec, subject: string, subjectJa: string
   }
   for (const cap of spec.capAdd) {
     if (cap.value.toUpperCase() !== 'ALL') continue;
-    fail('adds ALL capabilities back; add only the ones the program needs', 'ALL でケーパビリティをすべて戻しています。プログラムに必要なものだけを追加してください', cap, cap.value);
+    fail('adds ALL capabilities back; add only the ones the program needs', 'ALL でケーパビリティをすべて戻しています。プログラムに必要なものだけを追加してください', cap, `cap-add=${cap.value}`);
   }
   for (const mount of spec.mounts) {
     const source = mount.value.source;

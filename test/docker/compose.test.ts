@@ -46,7 +46,7 @@ describe('compose linter', () => {
     assert.deepEqual(seen, [
       '3:container.no-new-privileges:',
       '3:container.pids-limit:',
-      '35:container.no-privileged:ALL',
+      '35:container.no-privileged:cap-add=ALL',
       '38:container.cap-drop-all:',
       '176:container.pinned-image:redis',
       '183:container.no-privileged:ipc=host',

@@ -68,7 +68,7 @@ describe('docker run linter', () => {
         [5, 'ipc=host'],
         [6, '/var/run/docker.sock'],
         [7, '/run'],
-        [8, 'ALL'],
+        [8, 'cap-add=ALL'],
         [9, 'seccomp=unconfined'],
       ],
     );

@@ -67,7 +67,8 @@ export const evaluateCompose: Evaluator<'compose'> = (check, _control, context) 
   const broken = compose.findings.filter((finding) => finding.rule === check.rule && finding.severity !== 'info');
   if (broken.length === 0) return pass(compose.specs.map((spec) => ({ path: spec.path, line: spec.line, detail: spec.name })));
   const evidence: Evidence[] = broken.map((finding) => {
-    const item: Evidence = { path: finding.path, detail: finding.message.en };
+    const detail = finding.value === undefined ? `${finding.container}: ${finding.rule}` : `${finding.container}: ${finding.value}`;
+    const item: Evidence = { path: finding.path, detail };
     if (finding.line !== undefined) item.line = finding.line;
     return item;
   });
