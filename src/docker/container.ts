@@ -191,7 +191,7 @@ function checkTmpfs(spec: ContainerSpec, missing: MissingReporter): void {
   if (entry === undefined) {
     const mounted = spec.mounts.find((mount) => mount.value.type === 'tmpfs' && trimSlash(mount.value.target ?? '') === '/tmp');
     if (mounted !== undefined) {
-      missing('tmpfs-tmp', 'the tmpfs mount on /tmp cannot carry noexec,nosuid,nodev in mount syntax', 'mount 形式の /tmp の tmpfs には noexec,nosuid,nodev を指定できません', mounted);
+      missing('tmpfs-tmp', 'the tmpfs on /tmp uses the mount syntax, which has no noexec,nosuid,nodev options in Docker 20.10', '/tmp の tmpfs が mount 形式で、Docker 20.10 の mount 形式には noexec,nosuid,nodev の指定がありません', mounted);
       return;
     }
     missing('tmpfs-tmp', 'there is no tmpfs on /tmp', '/tmp に tmpfs がありません');

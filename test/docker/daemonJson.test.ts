@@ -114,8 +114,8 @@ describe('daemon.json merge', () => {
   });
 
   test('an unusable seccomp profile is replaced, a usable one kept', () => {
-    const kept = mergeGuideSettings('{"seccomp-profile": "/etc/docker/custom.json"}', { seccompUsable: () => true });
-    assert.equal((JSON.parse(kept.content) as Record<string, unknown>)['seccomp-profile'], '/etc/docker/custom.json');
+    const keptProfile = mergeGuideSettings('{"seccomp-profile": "/etc/docker/custom.json"}', { seccompUsable: () => true });
+    assert.equal((JSON.parse(keptProfile.content) as Record<string, unknown>)['seccomp-profile'], '/etc/docker/custom.json');
     const replaced = mergeGuideSettings('{"seccomp-profile": "/missing.json"}', { seccompUsable: () => false });
     assert.equal((JSON.parse(replaced.content) as Record<string, unknown>)['seccomp-profile'], '/etc/docker/seccomp.json');
   });

@@ -124,7 +124,7 @@ describe('docker run linter', () => {
 
   test('tmpfs via --mount cannot carry the options', () => {
     const found = lint('docker run --mount type=tmpfs,destination=/tmp x:1').find((finding) => finding.code === 'container.tmpfs-tmp');
-    assert.match(found?.message.en ?? '', /mount syntax/);
+    assert.match(found?.message.en ?? '', /uses the mount syntax/);
   });
 
   test('unlimited values count as missing', () => {
