@@ -25,7 +25,7 @@ const COMPOSE_GLOBS = [
   '/srv/*/compose.yaml',
 ];
 
-/** OpenRC's `local` service runs these scripts at boot; sites start containers from them with docker run. */
+/** Scripts that OpenRC's `local` service runs at boot, where sites often start containers with docker run. */
 const RUN_SCRIPT_GLOBS = ['/etc/local.d/*.start'];
 
 interface ComposeFiles {
