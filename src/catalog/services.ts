@@ -242,8 +242,8 @@ export const DOCKER_CONTROLS: Control[] = [
     category: 'docker',
     title: text('dockerd accepts daemon.json together with its command-line flags', 'dockerd が daemon.json とコマンドラインのフラグを受け付ける'),
     rationale: text(
-      'dockerd does not start when daemon.json is not valid JSON, has a key it does not know, or repeats a setting that a flag already gives, so a hardening edit can stop every container.',
-      'daemon.json が正しい JSON でない、知らないキーがある、フラグで指定済みの設定を繰り返している、のいずれかで dockerd は起動せず、強化のための編集ですべてのコンテナが止まりかねません。',
+      'dockerd does not start when daemon.json is not valid JSON, has a key it does not know, repeats a setting that a flag already gives, or remaps user namespaces to a user without ranges in /etc/subuid and /etc/subgid, so a hardening edit can stop every container.',
+      'daemon.json が正しい JSON でない、知らないキーがある、フラグで指定済みの設定を繰り返している、/etc/subuid と /etc/subgid に範囲のないユーザーへ userns-remap している、のいずれかで dockerd は起動せず、強化のための編集ですべてのコンテナが止まりかねません。',
     ),
     source: { guide: DOCKER, levelNote: 'Not in the guide: it keeps the guide’s daemon.json from stopping Docker, so it has the level of those settings.' },
     check: { kind: 'docker-daemon-file', rule: 'startable' },

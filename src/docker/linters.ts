@@ -11,6 +11,7 @@ import type { DaemonJson } from './daemonJson.js';
 import { flagConflicts, readDockerdCommandLine } from './dockerdFlags.js';
 import { DAEMON_KEYS } from './dockerdOptions.js';
 import { parseRunCommands } from './runCommand.js';
+import { usernsFindings } from './userns.js';
 
 /** Keys of a seccomp profile; a JSON object with them is not a daemon.json. */
 const SECCOMP_KEYS = ['defaultAction', 'syscalls', 'architectures', 'archMap'];
@@ -96,7 +97,7 @@ export const daemonJsonLinter: Linter = {
       root = new RootFs(rootDir);
       try {
         const commandLine = readDockerdCommandLine(root);
-        findings.push(...commandLine.findings, ...flagConflicts(daemon, commandLine));
+        findings.push(...commandLine.findings, ...flagConflicts(daemon, commandLine), ...usernsFindings(daemon, root));
         flagHosts = commandLine.flags.filter((flag) => flag.name === 'host').map((flag) => flag.value);
         flagTlsVerify = commandLine.flags.some((flag) => flag.name === 'tlsverify' && flag.value !== 'false');
       } catch (error) {

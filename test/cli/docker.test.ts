@@ -57,6 +57,9 @@ describe('docker commands', () => {
     const written = fs.readFileSync(file, 'utf8');
     assert.equal(written, printed.stdout);
     assert.equal((JSON.parse(written) as Record<string, unknown>)['seccomp-profile'], '/etc/docker/seccomp.json');
+    assert.equal(fs.readFileSync(path.join(root, 'etc/subuid'), 'utf8'), 'dockremap:165536:65536\n');
+    assert.equal(fs.readFileSync(path.join(root, 'etc/subgid'), 'utf8'), 'dockremap:165536:65536\n');
+    assert.match(printed.stderr, /--install also adds "dockremap:165536:65536" to \/etc\/subuid/);
     assert.equal(listManifests(root).length, 1);
 
     const again = await run(['generate', 'daemon-json', '--root', root, '--install']);
@@ -65,6 +68,7 @@ describe('docker commands', () => {
 
     rollbackTransaction(root, undefined);
     assert.equal(fs.readFileSync(file, 'utf8'), FLY);
+    assert.equal(fs.existsSync(path.join(root, 'etc/subuid')), false);
   });
 
   test('generate daemon-json leaves out flags and a missing seccomp profile', async () => {

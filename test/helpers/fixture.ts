@@ -266,6 +266,9 @@ export const HARDENED_TREE: FixtureSpec = {
   // OpenRC's auditd service loads audit.rules, not rules.d: the rules must be in both.
   '/etc/audit/audit.rules': GUIDE_AUDIT_RULES,
   '/etc/docker/daemon.json': GUIDE_DAEMON_JSON,
+  // userns-remap "default" needs ranges for dockremap, or dockerd does not start.
+  '/etc/subuid': 'dockremap:165536:65536\n',
+  '/etc/subgid': 'dockremap:165536:65536\n',
   '/etc/docker/seccomp.json': GOOD_SECCOMP,
   '/etc/seccomp/httpd.json': GOOD_SECCOMP,
   '/etc/grub.d/40_custom': { content: GRUB_PASSWORD, mode: 0o755 },

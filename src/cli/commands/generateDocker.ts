@@ -5,9 +5,12 @@ import { DAEMON_JSON_PATH, lintDaemonStructure, mergeGuideSettings, parseDaemonJ
 import { flagConflicts, readDockerdCommandLine } from '../../docker/dockerdFlags.js';
 import { imageTag } from '../../docker/container.js';
 import { GUIDE_RUN_DEFAULTS, hardenedComposeService, hardenedRunCommand } from '../../docker/hardenedRun.js';
+import { addSubidRange, readSubidState } from '../../docker/userns.js';
+import type { SubidState } from '../../docker/userns.js';
 import { RootFs, TargetError } from '../../target/rootfs.js';
 import { UsageError } from '../../target/target.js';
 import { applyFileChanges } from '../../txn/index.js';
+import type { FileChange } from '../../txn/index.js';
 import { collect, langOption, rootOptionText } from '../common.js';
 import type { CommandContext, RegisterCommand } from '../common.js';
 import { EXIT_OK } from '../exit.js';
@@ -96,6 +99,25 @@ function capability(lang: Lang) {
 function checkImage(image: string): void {
   if (/^[A-Za-z0-9][A-Za-z0-9._/:@-]*$/.test(image) && !image.includes('//')) return;
   throw new UsageError(text(`invalid image reference "${image}"; write it as name, name:tag or name@sha256:digest`, `イメージ参照 "${image}" が正しくありません。name、name:tag、name@sha256:digest の形で指定してください`));
+}
+
+/** Add a subordinate ID range for the remap user or group where /etc/subuid or /etc/subgid lacks one. */
+function subidRangeChanges(fs: RootFs, remap: unknown): FileChange[] {
+  if (typeof remap !== 'string' || remap === '') return [];
+  let states: SubidState[];
+  try {
+    states = readSubidState(fs, remap);
+  } catch (error) {
+    if (!(error instanceof TargetError)) throw error;
+    throw new UsageError(text(`${error.path}: ${error.detail.en}`, `${error.path}: ${error.detail.ja}`));
+  }
+  return states
+    .filter((state) => !state.hasRange)
+    .map((state) => ({
+      path: state.path,
+      content: addSubidRange(state.content, state.name),
+      reason: text(`subordinate IDs for userns-remap (${state.name})`, `userns-remap 用の従属 ID(${state.name})`),
+    }));
 }
 
 function warn(context: CommandContext, message: Text): void {
@@ -188,22 +210,33 @@ export const registerGenerateDaemonJson: RegisterCommand = (generate, context) =
         warn(context, text('note: live-restore does not work in swarm mode; leave it out on swarm nodes', '注意: live-restore は swarm モードでは使えません。swarm のノードでは外してください'));
       }
 
+      const subidChanges = subidRangeChanges(fs, result.config?.['userns-remap']);
       if (flags.install !== true) {
+        for (const change of subidChanges) {
+          const line = (change.content as string).trimEnd().split('\n').pop() ?? '';
+          warn(context, text(`note: --install also adds "${line}" to ${change.path}, which userns-remap needs`, `注意: --install では userns-remap に必要な "${line}" を ${change.path} にも追加します`));
+        }
         context.io.stdout(merged.content);
         context.setExitCode(EXIT_OK);
         return;
       }
-      if (source === merged.content) {
+
+      const changes: FileChange[] = [...subidChanges];
+      if (source !== merged.content) {
+        changes.unshift({ path: DAEMON_JSON_PATH, content: merged.content, reason: text("merge the guide's daemon.json keys", 'ガイドの daemon.json のキーを追加') });
+      }
+      if (changes.length === 0) {
         context.io.stdout(ja ? `${DAEMON_JSON_PATH} はすでにガイドどおりです。変更はありません\n` : `${DAEMON_JSON_PATH} already has the guide's keys; nothing changed\n`);
         context.setExitCode(EXIT_OK);
         return;
       }
-      const written = applyFileChanges(fs.root, [{ path: DAEMON_JSON_PATH, content: merged.content, reason: text("merge the guide's daemon.json keys", 'ガイドの daemon.json のキーを追加') }], "merge the guide's daemon.json keys");
+      const written = applyFileChanges(fs.root, changes, "merge the guide's daemon.json keys");
       const changed = merged.decisions.filter((decision) => decision.action === 'set').map((decision) => decision.key);
+      const files = changes.map((change) => change.path);
       context.io.stdout(
         ja
-          ? `${DAEMON_JSON_PATH} に書き込みました(トランザクション ${written.id ?? '-'}、設定したキー: ${changed.join('、')})。反映するには dockerd を再起動してください(OpenRC: rc-service docker restart)\n`
-          : `wrote ${DAEMON_JSON_PATH} (transaction ${written.id ?? '-'}; keys set: ${changed.join(', ')}); restart dockerd to apply it (OpenRC: rc-service docker restart)\n`,
+          ? `${files.join('、')} に書き込みました(トランザクション ${written.id ?? '-'}、設定したキー: ${changed.join('、') || 'なし'})。反映するには dockerd を再起動してください(OpenRC: rc-service docker restart)\n`
+          : `wrote ${files.join(', ')} (transaction ${written.id ?? '-'}; keys set: ${changed.join(', ') || 'none'}); restart dockerd to apply it (OpenRC: rc-service docker restart)\n`,
       );
       context.setExitCode(EXIT_OK);
     });

@@ -4,6 +4,7 @@ import { daemonKey, judgeDaemonValue, lintDaemonStructure, parseDaemonJson } fro
 import type { DaemonJson } from '../../docker/daemonJson.js';
 import { flagConflicts, readDockerdCommandLine } from '../../docker/dockerdFlags.js';
 import type { DockerdCommandLine } from '../../docker/dockerdFlags.js';
+import { usernsFindings } from '../../docker/userns.js';
 import type { Finding } from '../../lint/types.js';
 import type { Problem } from '../../model/problem.js';
 import type { AuditContext, Evaluator } from '../context.js';
@@ -112,6 +113,7 @@ export const evaluateDockerDaemonFile: Evaluator<'docker-daemon-file'> = (check,
       findings.push(...model.daemon.findings.filter((finding) => finding.severity === 'error'));
       findings.push(...lintDaemonStructure(model.daemon).filter((finding) => finding.code === 'daemon-json.unknown-key'));
       findings.push(...flagConflicts(model.daemon, model.commandLine));
+      findings.push(...usernsFindings(model.daemon, context.target.fs));
     }
     if (findings.length === 0) return pass(sources.map((path) => ({ path })));
     const summary = findings.map((finding) => finding.message.en).join('; ');
