@@ -18,7 +18,7 @@ export const SUBID_FILES = ['/etc/subuid', '/etc/subgid'] as const;
 /** Size of the range added for the remap user: 65536 IDs, one full 16-bit user namespace. */
 export const SUBID_COUNT = 65536;
 
-/** Lowest start for a new range, above the IDs that Debian and Alpine give to normal users. */
+/** Lowest start for a new range. A new range also starts after every range already in the file, so it overlaps none. */
 const SUBID_FIRST = 165536;
 
 /** Return the user and group whose ranges dockerd uses for a `userns-remap` value. */
