@@ -1,12 +1,11 @@
 import { InvalidArgumentError, Option } from 'commander';
 import { text } from '../../core/text.js';
 import type { Lang, Text } from '../../core/text.js';
-import { DAEMON_JSON_PATH, lintDaemonStructure, mergeGuideSettings, parseDaemonJson } from '../../docker/daemonJson.js';
-import { flagConflicts, readDockerdCommandLine } from '../../docker/dockerdFlags.js';
+import { DAEMON_JSON_PATH } from '../../docker/daemonJson.js';
+import { planDaemonJson } from '../../docker/daemonMerge.js';
+import type { DaemonJsonBlocked, DaemonJsonPlan } from '../../docker/daemonMerge.js';
 import { imageTag } from '../../docker/container.js';
 import { GUIDE_RUN_DEFAULTS, hardenedComposeService, hardenedRunCommand } from '../../docker/hardenedRun.js';
-import { addSubidRange, readSubidState } from '../../docker/userns.js';
-import type { SubidState } from '../../docker/userns.js';
 import { RootFs, TargetError } from '../../target/rootfs.js';
 import { UsageError } from '../../target/target.js';
 import { applyFileChanges } from '../../txn/index.js';
@@ -101,25 +100,6 @@ function checkImage(image: string): void {
   throw new UsageError(text(`invalid image reference "${image}"; write it as name, name:tag or name@sha256:digest`, `イメージ参照 "${image}" が正しくありません。name、name:tag、name@sha256:digest の形で指定してください`));
 }
 
-/** Add a subordinate ID range for the remap user or group where /etc/subuid or /etc/subgid lacks one. */
-function subidRangeChanges(fs: RootFs, remap: unknown): FileChange[] {
-  if (typeof remap !== 'string' || remap === '') return [];
-  let states: SubidState[];
-  try {
-    states = readSubidState(fs, remap);
-  } catch (error) {
-    if (!(error instanceof TargetError)) throw error;
-    throw new UsageError(text(`${error.path}: ${error.detail.en}`, `${error.path}: ${error.detail.ja}`));
-  }
-  return states
-    .filter((state) => !state.hasRange)
-    .map((state) => ({
-      path: state.path,
-      content: addSubidRange(state.content, state.name),
-      reason: text(`subordinate IDs for userns-remap (${state.name})`, `userns-remap 用の従属 ID(${state.name})`),
-    }));
-}
-
 function warn(context: CommandContext, message: Text): void {
   context.io.stderr(message[context.lang] + '\n');
 }
@@ -153,77 +133,45 @@ export const registerGenerateDaemonJson: RegisterCommand = (generate, context) =
         throw new UsageError(text(`--seccomp-profile ${flags.seccompProfile}: give an absolute path inside the target`, `--seccomp-profile ${flags.seccompProfile}: ターゲット内の絶対パスを指定してください`));
       }
 
-      let source: string | undefined;
+      let plan: DaemonJsonPlan | DaemonJsonBlocked;
       try {
-        source = fs.readTextIfExists(DAEMON_JSON_PATH)?.text;
+        plan = planDaemonJson(fs, flags.seccompProfile);
       } catch (error) {
         if (!(error instanceof TargetError)) throw error;
-        throw new UsageError(text(`${DAEMON_JSON_PATH}: ${error.detail.en}`, `${DAEMON_JSON_PATH}: ${error.detail.ja}`));
+        throw new UsageError(text(`${error.path}: ${error.detail.en}`, `${error.path}: ${error.detail.ja}`));
       }
-      if (source !== undefined && source.trim() !== '') {
-        const daemon = parseDaemonJson(source, DAEMON_JSON_PATH);
-        const blocking = daemon.findings.find((finding) => finding.severity === 'error');
-        if (blocking !== undefined) {
-          const where = `${DAEMON_JSON_PATH}:${blocking.line ?? 1}:${blocking.column ?? 1}`;
-          throw new UsageError(text(`${where}: ${blocking.message.en}; nothing was written`, `${where}: ${blocking.message.ja}。何も書き込んでいません`));
-        }
+      if ('blocking' in plan) {
+        const where = `${DAEMON_JSON_PATH}:${plan.blocking.line ?? 1}:${plan.blocking.column ?? 1}`;
+        throw new UsageError(text(`${where}: ${plan.blocking.message.en}; nothing was written`, `${where}: ${plan.blocking.message.ja}。何も書き込んでいません`));
       }
 
-      const commandLine = readDockerdCommandLine(fs);
-      const skip = new Map<string, Text>();
-      for (const flag of commandLine.flags) {
-        if (flag.key === undefined || skip.has(flag.key)) continue;
-        skip.set(
-          flag.key,
-          text(
-            `set by the dockerd flag --${flag.name} in ${flag.path}:${flag.line}, and dockerd does not start when a setting is given both ways; move the flag into daemon.json and run again`,
-            `${flag.path}:${flag.line} の dockerd フラグ --${flag.name} で設定されており、両方で指定すると dockerd は起動しません。フラグを daemon.json に移してから再実行してください`,
-          ),
-        );
-      }
-      const profilePath = flags.seccompProfile ?? '/etc/docker/seccomp.json';
-      if (!skip.has('seccomp-profile') && !fs.exists(profilePath)) {
-        const current = source === undefined ? undefined : (parseDaemonJson(source, DAEMON_JSON_PATH).config?.['seccomp-profile'] as unknown);
-        const currentUsable = typeof current === 'string' && current.startsWith('/') && fs.exists(current) && flags.seccompProfile === undefined;
-        if (!currentUsable) {
-          skip.set(
-            'seccomp-profile',
-            text(`${profilePath} does not exist, and dockerd stops at start when the profile cannot be read; create the profile and run again`, `${profilePath} が存在せず、dockerd はプロファイルを読めないと起動時に停止します。プロファイルを作成してから再実行してください`),
-          );
-        }
-      }
-
-      const merged = mergeGuideSettings(source, { skip, ...(flags.seccompProfile === undefined ? {} : { seccompProfile: flags.seccompProfile }), seccompUsable: (path) => fs.exists(path) });
-      for (const decision of merged.decisions) {
+      for (const decision of plan.decisions) {
         if (decision.action !== 'skipped' || decision.reason === undefined) continue;
         warn(context, text(`warning: "${decision.key}" left out: ${decision.reason.en}`, `警告: "${decision.key}" は設定しません: ${decision.reason.ja}`));
       }
-      // Problems the merge does not fix, already in the file or on the command line.
-      const result = parseDaemonJson(merged.content, DAEMON_JSON_PATH);
-      const flagHosts = commandLine.flags.filter((flag) => flag.name === 'host').map((flag) => flag.value);
-      const flagTlsVerify = commandLine.flags.some((flag) => flag.name === 'tlsverify' && flag.value !== 'false');
-      const remaining = [...lintDaemonStructure(result, flagHosts, flagTlsVerify), ...flagConflicts(result, commandLine)];
-      for (const finding of remaining) {
+      for (const finding of plan.remaining) {
         warn(context, text(`warning: ${DAEMON_JSON_PATH}:${finding.line ?? 1}: ${finding.message.en}`, `警告: ${DAEMON_JSON_PATH}:${finding.line ?? 1}: ${finding.message.ja}`));
       }
-      if (merged.decisions.some((decision) => decision.key === 'live-restore' && decision.action === 'set')) {
+      if (plan.decisions.some((decision) => decision.key === 'live-restore' && decision.action === 'set')) {
         warn(context, text('note: live-restore does not work in swarm mode; leave it out on swarm nodes', '注意: live-restore は swarm モードでは使えません。swarm のノードでは外してください'));
       }
 
-      const subidChanges = subidRangeChanges(fs, result.config?.['userns-remap']);
       if (flags.install !== true) {
-        for (const change of subidChanges) {
-          const line = (change.content as string).trimEnd().split('\n').pop() ?? '';
-          warn(context, text(`note: --install also adds "${line}" to ${change.path}, which userns-remap needs`, `注意: --install では userns-remap に必要な "${line}" を ${change.path} にも追加します`));
+        for (const addition of plan.subid) {
+          warn(context, text(`note: --install also adds "${addition.line}" to ${addition.path}, which userns-remap needs`, `注意: --install では userns-remap に必要な "${addition.line}" を ${addition.path} にも追加します`));
         }
-        context.io.stdout(merged.content);
+        context.io.stdout(plan.content);
         context.setExitCode(EXIT_OK);
         return;
       }
 
-      const changes: FileChange[] = [...subidChanges];
-      if (source !== merged.content) {
-        changes.unshift({ path: DAEMON_JSON_PATH, content: merged.content, reason: text("merge the guide's daemon.json keys", 'ガイドの daemon.json のキーを追加') });
+      const changes: FileChange[] = plan.subid.map((addition) => ({
+        path: addition.path,
+        content: addition.content,
+        reason: text(`subordinate IDs for userns-remap: ${addition.line}`, `userns-remap 用の従属 ID: ${addition.line}`),
+      }));
+      if (plan.source !== plan.content) {
+        changes.unshift({ path: DAEMON_JSON_PATH, content: plan.content, reason: text("merge the guide's daemon.json keys", 'ガイドの daemon.json のキーを追加') });
       }
       if (changes.length === 0) {
         context.io.stdout(ja ? `${DAEMON_JSON_PATH} はすでにガイドどおりです。変更はありません\n` : `${DAEMON_JSON_PATH} already has the guide's keys; nothing changed\n`);
@@ -231,12 +179,13 @@ export const registerGenerateDaemonJson: RegisterCommand = (generate, context) =
         return;
       }
       const written = applyFileChanges(fs.root, changes, "merge the guide's daemon.json keys");
-      const changed = merged.decisions.filter((decision) => decision.action === 'set').map((decision) => decision.key);
+      const changed = plan.decisions.filter((decision) => decision.action === 'set').map((decision) => decision.key);
       const files = changes.map((change) => change.path);
+      const undo = `kimigayo-harden rollback ${written.id ?? ''}${flags.root === '/' ? '' : ` --root ${flags.root}`}`;
       context.io.stdout(
         ja
-          ? `${files.join('、')} に書き込みました(トランザクション ${written.id ?? '-'}、設定したキー: ${changed.join('、') || 'なし'})。反映するには dockerd を再起動してください(OpenRC: rc-service docker restart)\n`
-          : `wrote ${files.join(', ')} (transaction ${written.id ?? '-'}; keys set: ${changed.join(', ') || 'none'}); restart dockerd to apply it (OpenRC: rc-service docker restart)\n`,
+          ? `${files.join('、')} に書き込みました(トランザクション ${written.id ?? '-'}、設定したキー: ${changed.join('、') || 'なし'})。反映するには dockerd を再起動してください(OpenRC: rc-service docker restart)。元に戻すには: ${undo}\n`
+          : `wrote ${files.join(', ')} (transaction ${written.id ?? '-'}; keys set: ${changed.join(', ') || 'none'}); restart dockerd to apply it (OpenRC: rc-service docker restart). To undo: ${undo}\n`,
       );
       context.setExitCode(EXIT_OK);
     });
