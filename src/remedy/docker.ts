@@ -8,7 +8,7 @@ import type { RemedyContext } from './types.js';
  * Merge the guide's keys into daemon.json as `generate daemon-json --install` does, with the
  * subordinate ID ranges userns-remap needs. Keys that would stop dockerd (set as flags, a missing
  * seccomp profile) are left out with a note. dockerd is not restarted, because that stops the
- * containers of a daemon without live-restore: the note asks the operator to do it.
+ * containers of a daemon without live-restore, so a note tells the operator to restart it.
  */
 export function remedyDockerDaemon(controls: Control[], context: RemedyContext): void {
   const ids = controls.map((control) => control.id);
