@@ -25,7 +25,9 @@ export function remedyDockerDaemon(controls: Control[], context: RemedyContext):
     context.notes.push({ controlId, severity: 'warning', message: text(`"${decision.key}" is left out of daemon.json: ${decision.reason.en}`, `"${decision.key}" は daemon.json に設定しません: ${decision.reason.ja}`) });
   }
   if (plan.source !== plan.content) context.overlay.writeFile(DAEMON_JSON_PATH, plan.content, ids);
-  for (const addition of plan.subid) context.overlay.writeFile(addition.path, addition.content, ids);
+  // The ranges serve userns-remap alone, so the plan names that control as their reason.
+  const usernsIds = ids.includes('docker.daemon.userns-remap') ? ['docker.daemon.userns-remap'] : ids;
+  for (const addition of plan.subid) context.overlay.writeFile(addition.path, addition.content, usernsIds);
 
   if (plan.source !== plan.content || plan.subid.length > 0) {
     context.notes.push({
