@@ -29,6 +29,39 @@ function fsyncDirectory(dir: string): void {
   }
 }
 
+/** State of a symbolic link itself: its target string hashed, mode 0777 as lstat reports it. */
+export function linkState(target: string, uid = 0, gid = 0): FileState {
+  const bytes = Buffer.from(target, 'utf8');
+  return { sha256: sha256(bytes), mode: 0o777, uid, gid, size: bytes.length, symlink: target };
+}
+
+/** Like fileState, but a symbolic link is described by itself rather than followed. */
+export function entryState(hostPath: string): FileState | null {
+  let stat: fs.Stats;
+  try {
+    stat = fs.lstatSync(hostPath);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw error;
+  }
+  if (stat.isSymbolicLink()) return linkState(fs.readlinkSync(hostPath), stat.uid, stat.gid);
+  return fileState(hostPath);
+}
+
+/** Create or replace the symbolic link `hostPath` by renaming a new link over it, so no reader sees it missing. */
+export function writeSymlinkAtomic(hostPath: string, target: string): void {
+  const dir = path.dirname(hostPath);
+  const temporary = path.join(dir, `.${path.basename(hostPath)}.kh-${randomBytes(6).toString('hex')}`);
+  fs.symlinkSync(target, temporary);
+  try {
+    fs.renameSync(temporary, hostPath);
+  } catch (error) {
+    fs.rmSync(temporary, { force: true });
+    throw error;
+  }
+  fsyncDirectory(dir);
+}
+
 /**
  * Replace `hostPath` with `data` so that a reader, or a crash, sees either the old or the new file
  * and never part of one: write a temporary file in the same directory, set mode and owner, fsync,

@@ -3,10 +3,17 @@ import * as path from 'node:path';
 import { text } from '../core/text.js';
 import { RootFs } from '../target/rootfs.js';
 import { UsageError } from '../target/target.js';
-import { fileState, removeFile, setModeOwner, writeFileAtomic } from './atomic.js';
+import { entryState, fileState, removeFile, setModeOwner, writeFileAtomic, writeSymlinkAtomic } from './atomic.js';
 import { listManifests, readManifest, transactionHostDir, withLock, writeManifest } from './store.js';
 import { sameState } from './transaction.js';
-import type { Manifest, RuntimeRecord } from './types.js';
+import type { Manifest, ManifestFile, RuntimeRecord } from './types.js';
+
+/** Host path and current state of a manifest entry; a symbolic link the transaction made or replaced is not followed. */
+function currentState(rootFs: RootFs, file: ManifestFile): { hostPath: string; now: ReturnType<typeof fileState> } {
+  const isLink = file.before?.symlink !== undefined || file.after?.symlink !== undefined;
+  const hostPath = rootFs.resolve(file.path, !isLink);
+  return { hostPath, now: isLink ? entryState(hostPath) : fileState(hostPath) };
+}
 
 export interface RollbackOptions {
   /** Restore files that changed after the apply too, losing those later edits. */
@@ -35,7 +42,7 @@ export function driftedFiles(root: string, manifest: Manifest): string[] {
   const rootFs = new RootFs(root);
   const drifted: string[] = [];
   for (const file of manifest.files) {
-    const now = fileState(rootFs.resolve(file.path, true));
+    const { now } = currentState(rootFs, file);
     if (sameState(now, file.after)) continue;
     if (manifest.state !== 'committed' && sameState(now, file.before)) continue;
     drifted.push(file.path);
@@ -81,15 +88,17 @@ export function rollbackTransaction(root: string, id: string | undefined, option
     const restored: string[] = [];
     const removed: string[] = [];
     for (const file of manifest.files) {
-      const hostPath = rootFs.resolve(file.path, true);
-      const now = fileState(hostPath);
+      const { hostPath, now } = currentState(rootFs, file);
       if (sameState(now, file.before)) continue;
       if (file.before === null) {
         removeFile(hostPath);
         removed.push(file.path);
         continue;
       }
-      if (now !== null && now.sha256 === file.before.sha256) {
+      if (file.before.symlink !== undefined) {
+        fs.mkdirSync(path.dirname(hostPath), { recursive: true });
+        writeSymlinkAtomic(hostPath, file.before.symlink);
+      } else if (now !== null && now.symlink === undefined && now.sha256 === file.before.sha256) {
         setModeOwner(hostPath, file.before.mode, file.before.uid, file.before.gid);
       } else {
         const bytes = fs.readFileSync(path.join(dir, file.backup as string));

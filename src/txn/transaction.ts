@@ -4,7 +4,7 @@ import { text } from '../core/text.js';
 import { RootFs } from '../target/rootfs.js';
 import { UsageError } from '../target/target.js';
 import { TOOL_VERSION } from '../version.js';
-import { fileState, removeFile, setModeOwner, sha256, writeFileAtomic } from './atomic.js';
+import { entryState, fileState, linkState, removeFile, setModeOwner, sha256, writeFileAtomic, writeSymlinkAtomic } from './atomic.js';
 import { createTransactionDir, interruptedTransactions, newTransactionId, transactionHostDir, withLock, writeManifest } from './store.js';
 import type { FileChange, FileState, Manifest, ManifestFile, RuntimeRecord } from './types.js';
 
@@ -28,6 +28,13 @@ export function prepareChanges(root: string, changes: FileChange[]): PreparedCha
   const prepared: PreparedChange[] = [];
   const seen = new Set<string>();
   for (const change of changes) {
+    if (change.symlink !== undefined) {
+      const link = prepareSymlink(rootFs, change, change.symlink);
+      if (seen.has(link.hostPath)) throw new Error(`two changes to the same file ${change.path} in one transaction`);
+      seen.add(link.hostPath);
+      if (!sameState(link.before, link.after)) prepared.push(link);
+      continue;
+    }
     const hostPath = rootFs.resolve(change.path, true);
     if (seen.has(hostPath)) {
       throw new Error(`two changes to the same file ${change.path} in one transaction`);
@@ -60,8 +67,26 @@ export function prepareChanges(root: string, changes: FileChange[]): PreparedCha
   return prepared;
 }
 
+/** A change that makes `change.path` a symbolic link; an existing link or regular file there is replaced. */
+function prepareSymlink(rootFs: RootFs, change: FileChange, target: string): PreparedChange {
+  if (change.content !== undefined) throw new Error(`change to ${change.path} gives both content and a symbolic link target`);
+  const hostPath = rootFs.resolve(change.path, false);
+  const before = entryState(hostPath);
+  if (before !== null && before.symlink === undefined && !fs.lstatSync(hostPath).isFile()) {
+    throw new UsageError(text(`${change.path} is not a regular file or symbolic link, so it is not changed`, `${change.path} は通常のファイルでもシンボリックリンクでもないため変更しません`));
+  }
+  let beforeBytes: Buffer | null = null;
+  if (before?.symlink !== undefined) beforeBytes = Buffer.from(before.symlink, 'utf8');
+  else if (before !== null) beforeBytes = fs.readFileSync(hostPath);
+  const afterBytes = Buffer.from(target, 'utf8');
+  return { change, hostPath, before, beforeBytes, after: linkState(target), afterBytes };
+}
+
 export function sameState(a: FileState | null, b: FileState | null): boolean {
   if (a === null || b === null) return a === b;
+  if (a.symlink !== b.symlink) return false;
+  // The mode and owner of a symbolic link are not used by the kernel, so only its target counts.
+  if (a.symlink !== undefined) return true;
   return a.sha256 === b.sha256 && a.mode === b.mode && a.uid === b.uid && a.gid === b.gid;
 }
 
@@ -140,6 +165,10 @@ export class Transaction {
       return;
     }
     this.ensureParent(item.hostPath);
+    if (item.after.symlink !== undefined) {
+      writeSymlinkAtomic(item.hostPath, item.after.symlink);
+      return;
+    }
     const { mode, uid, gid } = item.after;
     if (item.before !== null && item.before.sha256 === item.after.sha256) setModeOwner(item.hostPath, mode, uid, gid);
     else writeFileAtomic(item.hostPath, item.afterBytes, mode, uid, gid);

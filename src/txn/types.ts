@@ -15,6 +15,11 @@ export interface FileChange {
   gid?: number;
   /** Why the change is made, shown by `plan`. */
   reason?: Text;
+  /**
+   * Make `path` a symbolic link to this target instead of a file, e.g. an OpenRC runlevel entry
+   * pointing at /etc/init.d/<service>. `content` must then be absent.
+   */
+  symlink?: string;
 }
 
 /** Content hash, mode and owner of a file at one moment. */
@@ -25,6 +30,8 @@ export interface FileState {
   uid: number;
   gid: number;
   size: number;
+  /** Target of a symbolic link; then sha256 and size describe the target string. */
+  symlink?: string;
 }
 
 export interface ManifestFile {
