@@ -72,7 +72,7 @@ export function mergeRulesBlock(existing: string, rules: string): string {
 
 export interface AuditInstallPlan {
   changes: FileChange[];
-  /** What the install leaves to the user, e.g. installing auditd itself. */
+  /** Steps the install leaves to the user, such as installing auditd itself. */
   notes: Text[];
 }
 
@@ -103,9 +103,10 @@ function serviceChanges(rootFs: RootFs, notes: Text[]): FileChange[] {
 }
 
 /**
- * Plan the install of `rules` into the target: the rules.d file, the file the auditd service
- * loads at boot when that service does not run augenrules (Alpine's OpenRC service loads
- * RULEFILE_STARTUP), and auditd in the default runlevel or systemd's multi-user target.
+ * Plan the install of `rules` into the target. It writes the rules.d file and enables auditd
+ * in the default runlevel or systemd's multi-user target. When the auditd service does not
+ * run augenrules (Alpine's OpenRC service loads RULEFILE_STARTUP), the file it loads at boot
+ * gets the rules too.
  */
 export function planAuditRulesInstall(root: string, rules: string): AuditInstallPlan {
   const rootFs = new RootFs(root);

@@ -11,6 +11,11 @@ export interface Profile {
   allowTcp?: number[];
   /** Incoming UDP ports the firewall is meant to allow. */
   allowUdp?: number[];
+  /**
+   * Whether GRUB menu entries boot without the boot password (`--unrestricted`), so only editing
+   * entries and the GRUB shell need it. Absent means true. With false, GRUB asks for the password at every boot.
+   */
+  grubUnrestricted?: boolean;
 }
 
 export const EMPTY_PROFILE: Profile = {};

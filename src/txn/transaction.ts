@@ -67,7 +67,7 @@ export function prepareChanges(root: string, changes: FileChange[]): PreparedCha
   return prepared;
 }
 
-/** A change that makes `change.path` a symbolic link; an existing link or regular file there is replaced. */
+/** Prepare a change that makes `change.path` a symbolic link, replacing an existing link or regular file there. */
 function prepareSymlink(rootFs: RootFs, change: FileChange, target: string): PreparedChange {
   if (change.content !== undefined) throw new Error(`change to ${change.path} gives both content and a symbolic link target`);
   const hostPath = rootFs.resolve(change.path, false);

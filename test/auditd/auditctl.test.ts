@@ -33,7 +33,7 @@ function ownKeys(rules: string): string {
   });
 }
 
-/** The lines of `auditctl -l` that carry one of this run's keys. */
+/** List the lines of `auditctl -l` that carry one of this run's keys. */
 function listOwn(): string {
   const listed = execFileSync('auditctl', ['-l'], { encoding: 'utf8' });
   return listed.split('\n').filter((line) => line.includes(`key=${PREFIX}`) || line.includes(`-k ${PREFIX}`)).join('\n') + '\n';
