@@ -120,6 +120,9 @@ describe('generate audit-rules --install', () => {
     assert.equal(result.code, 0, result.stderr);
     assert.deepEqual(result.stdout.split('\n').filter((line) => line.startsWith('  ')), [`  ${RULES_D_FILE}`]);
     assert.equal(fs.readFileSync(path.join(root, 'etc/audit/audit.rules'), 'utf8'), auditRules);
+
+    const statuses = await auditStatuses(root);
+    for (const [id, status] of Object.entries(statuses)) assert.equal(status, 'pass', id);
   });
 });
 
@@ -133,5 +136,35 @@ describe('mergeRulesBlock', () => {
   test('goes before -e 2', () => {
     const merged = mergeRulesBlock('-D\n-e 2\n', '-w /a -k a\n');
     assert.ok(merged.indexOf('-w /a') < merged.indexOf('-e 2'));
+  });
+});
+
+describe('audit controls and lint errors', () => {
+  test('watch after -e 2 in the boot file fails', async () => {
+    const root = copy(kimigayoTree());
+    addAlpineAuditd(root);
+    fs.symlinkSync('/etc/init.d/auditd', path.join(root, 'etc/runlevels/default/auditd'));
+    fs.writeFileSync(path.join(root, 'etc/audit/audit.rules'), `-e 2\n${generateAuditRules('x86_64')}`);
+    const result = await run(['audit', '--root', root, '--level', '2', '--only', 'audit.watch./etc/passwd', '--format', 'json']);
+    const report = JSON.parse(result.stdout) as { results: { id: string; status: string; actual: string | null }[] };
+    assert.equal(report.results[0]?.status, 'fail');
+    assert.match(report.results[0]?.actual ?? '', /auditrules\.after-lock/);
+  });
+
+  test('-e 2 first in rules.d passes with augenrules', async () => {
+    const root = copy(debianTree());
+    fs.writeFileSync(path.join(root, 'etc/audit/rules.d/10-lock.rules'), '-e 2\n');
+    fs.writeFileSync(path.join(root, RULES_D_FILE), generateAuditRules('x86_64'));
+    const statuses = await auditStatuses(root);
+    assert.equal(statuses['audit.watch./etc/passwd'], 'pass');
+  });
+
+  test('unknown syscall in the execve rule fails', async () => {
+    const root = copy(debianTree());
+    const rules = generateAuditRules('x86_64').replace('-F arch=b32 -S execve', '-F arch=b32 -S execve,nosuchcall');
+    fs.writeFileSync(path.join(root, RULES_D_FILE), rules);
+    const statuses = await auditStatuses(root);
+    assert.equal(statuses['audit.rule.execve-euid0.b64'], 'pass');
+    assert.equal(statuses['audit.rule.execve-euid0.b32'], 'fail');
   });
 });
