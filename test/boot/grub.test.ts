@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import { after, describe, test } from 'node:test';
 import { extlinuxMasterPassword, extlinuxPassword } from '../../src/boot/extlinux.js';
 import { managedHash, mergeCustomBlock, planGrubInstall, setUnrestricted } from '../../src/boot/grub.js';
+import { lintGrub } from '../../src/boot/lint.js';
 import { grubPbkdf2, verifyGrubPbkdf2 } from '../../src/boot/pbkdf2.js';
 import { main } from '../../src/cli/main.js';
 import { rollbackTransaction } from '../../src/txn/index.js';
@@ -99,6 +100,13 @@ describe('generate grub-password --install on Debian', { skip: noBwrap }, () => 
     const statuses = await bootStatuses(root);
     assert.equal(statuses['boot.grub.password.40_custom'], 'pass');
     assert.equal(statuses['boot.grub.password.grub-cfg'], 'pass');
+
+    const check = spawnSync('grub-script-check', [cfgPath], { encoding: 'utf8' });
+    assert.equal(check.status, 0, check.stderr);
+    const linted = await run(['lint', cfgPath, path.join(root, 'etc/grub.d/40_custom'), '--format', 'json']);
+    const report = JSON.parse(linted.stdout) as { files: { type: string; findings: { code: string }[] }[] };
+    assert.deepEqual(report.files.map((file) => file.type), ['grub', 'grub']);
+    assert.deepEqual(report.files.flatMap((file) => file.findings.map((finding) => finding.code)), ['grub.low-iterations', 'grub.low-iterations']);
 
     const again = await run(['generate', 'grub-password', '--install', '--root', root, '--iterations', '1000', '--password-file', passwordFile('boot pw')]);
     assert.equal(again.code, 0, again.stderr);
@@ -239,5 +247,42 @@ describe('grub.d edits', () => {
     const plan = planGrubInstall(root, { user: 'admin', password: 'pw', hash: grubPbkdf2('pw', 1000), unrestricted: true });
     assert.deepEqual(plan.changes.map((change) => change.path), ['/etc/grub.d/40_custom']);
     assert.match(plan.notes.map((note) => note.en).join('\n'), /no \/boot\/grub directory/);
+  });
+});
+
+describe('GRUB linter', () => {
+  const hash = grubPbkdf2('pw');
+  const header = '#!/bin/sh\nexec tail -n +3 $0\n';
+
+  test('generated block is clean', () => {
+    assert.deepEqual(lintGrub(mergeCustomBlock(undefined, 'admin', hash), '40_custom'), []);
+  });
+
+  const bad: [string, string, string][] = [
+    ['missing tail header', `#!/bin/sh\nset superusers="admin"\npassword_pbkdf2 admin ${hash}\n`, 'grub.custom-header'],
+    ['clear-text password', `${header}set superusers="admin"\npassword admin hunter2\n`, 'grub.clear-text-password'],
+    ['malformed hash', `${header}set superusers="admin"\npassword_pbkdf2 admin grub.pbkdf2.sha512.10000.ABC\n`, 'grub.malformed-pbkdf2'],
+    ['low iterations', `${header}set superusers="admin"\npassword_pbkdf2 admin ${grubPbkdf2('pw', 1000)}\n`, 'grub.low-iterations'],
+    ['superuser without password', `${header}set superusers="admin,root"\npassword_pbkdf2 admin ${hash}\n`, 'grub.superuser-without-password'],
+    ['password without superusers', `${header}password_pbkdf2 admin ${hash}\n`, 'grub.no-superusers'],
+    ['empty superusers', `${header}set superusers=""\n`, 'grub.empty-superusers'],
+    ['no unrestricted entry', `set superusers="admin"\npassword_pbkdf2 admin ${hash}\nmenuentry 'Linux' --class os {\n}\n`, 'grub.every-boot-asks'],
+  ];
+  for (const [name, content, code] of bad) {
+    test(`reports ${name}`, () => {
+      const codes = lintGrub(content, 'f').map((finding) => finding.code);
+      assert.ok(codes.includes(code), JSON.stringify(codes));
+    });
+  }
+
+  test('superusers list split like GRUB', () => {
+    const content = `set superusers="admin;ops"\npassword_pbkdf2 admin ${hash}\npassword_pbkdf2 ops ${hash}\n`;
+    assert.deepEqual(lintGrub(content, 'f'), []);
+  });
+
+  test('grub-script-check accepts the block', { skip: spawnSync('grub-script-check', ['--help']).error === undefined ? undefined : 'grub-script-check not found' }, () => {
+    const block = mergeCustomBlock(undefined, 'admin', hash).split('\n').slice(2).join('\n');
+    const check = spawnSync('grub-script-check', [], { input: block, encoding: 'utf8' });
+    assert.equal(check.status, 0, check.stderr);
   });
 });
