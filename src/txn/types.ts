@@ -13,13 +13,15 @@ export interface FileChange {
   /** Owner; an existing file keeps its owner when absent, a new file gets root (0). */
   uid?: number;
   gid?: number;
-  /** Why the change is made, shown by `plan`. */
-  reason?: Text;
-  /**
-   * Make `path` a symbolic link to this target instead of a file, e.g. an OpenRC runlevel entry
-   * pointing at /etc/init.d/<service>. `content` must then be absent.
-   */
+  /** Make the path a symbolic link with this target (content must be absent). */
   symlink?: string;
+  /**
+   * Act on the path itself when it is a symbolic link instead of the file it points to: set for
+   * removing a runlevel or systemd `.wants` link, and implied by `symlink`.
+   */
+  noFollow?: boolean;
+  /** Reason for the change, shown by `plan`. */
+  reason?: Text;
 }
 
 /** Content hash, mode and owner of a file at one moment. */
@@ -30,7 +32,7 @@ export interface FileState {
   uid: number;
   gid: number;
   size: number;
-  /** Target of a symbolic link; then sha256 and size describe the target string. */
+  /** Target of a symbolic link; the hash is then of the link target text. */
   symlink?: string;
 }
 
@@ -42,6 +44,8 @@ export interface ManifestFile {
   after: FileState | null;
   /** Name of the backup of the original bytes inside the transaction directory; absent when there was no file. */
   backup?: string;
+  /** The path is handled as a symbolic link itself, not followed. */
+  noFollow?: boolean;
 }
 
 /**
@@ -71,7 +75,7 @@ export interface Manifest {
   id: string;
   createdAt: string;
   toolVersion: string;
-  /** What made the transaction, e.g. `apply --level 3`. */
+  /** Command that made the transaction, e.g. `apply --level 3`. */
   description: string;
   state: TransactionState;
   files: ManifestFile[];
