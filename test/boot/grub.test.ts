@@ -286,3 +286,16 @@ describe('GRUB linter', () => {
     assert.equal(check.status, 0, check.stderr);
   });
 });
+
+describe('boot audit and the 40_custom header', () => {
+  test('password without the tail header fails', async () => {
+    const hash = grubPbkdf2('pw');
+    const root = scratch.create({
+      'etc/grub.d/40_custom': `#!/bin/sh\nset superusers="admin"\npassword_pbkdf2 admin ${hash}\n`,
+      'boot/grub/grub.cfg': `set superusers="admin"\npassword_pbkdf2 admin ${hash}\n`,
+    });
+    const statuses = await bootStatuses(root);
+    assert.equal(statuses['boot.grub.password.40_custom'], 'fail');
+    assert.equal(statuses['boot.grub.password.grub-cfg'], 'pass');
+  });
+});

@@ -1,4 +1,5 @@
 import { extlinuxMasterPassword, extlinuxPassword, EXTLINUX_CONF_PATHS, UPDATE_EXTLINUX_CONF } from '../../boot/extlinux.js';
+import { lintGrub } from '../../boot/lint.js';
 import { text } from '../../core/text.js';
 import type { AuditContext, Evaluator } from '../context.js';
 import { problemsOutcome } from '../context.js';
@@ -62,6 +63,12 @@ export const evaluateGrubPassword: Evaluator<'grub-password'> = (check, _control
     );
   }
 
+  // Without "exec tail -n +3 $0" grub-mkconfig runs 40_custom's lines as shell commands, so
+  // its password never reaches grub.cfg however well-formed it is.
+  const header = check.file === 'custom' ? lintGrub(read.text, path).find((finding) => finding.code === 'grub.custom-header') : undefined;
+  if (header !== undefined) {
+    return fail(header.message, [{ path, line: 2, detail: header.value ?? '' }], { expected: 'exec tail -n +3 $0', actual: header.value ?? '' });
+  }
   const facts = grubPasswordFacts(read.text);
   const evidence: Evidence[] = [];
   if (facts.superusers !== undefined) evidence.push({ path, line: facts.superusers.line, detail: `superusers=${facts.superusers.user}` });
