@@ -15,12 +15,12 @@ cd "$(dirname -- "$0")/.."
 # debootstrap builds the Debian test tree. busybox-static and musl supply the
 # Kimigayo test tree. The rest provide the real programs that tests run
 # against generated files: sshd -t/-T, ssh-keygen, iptables-restore, nft,
-# auditctl, modprobe, sysctl, findmnt, ip, grub-mkconfig, bwrap, hyperfine,
-# docker-compose config.
+# auditctl, ausyscall, modprobe, sysctl, findmnt, ip, grub-mkconfig,
+# grub-mkpasswd-pbkdf2, bwrap, hyperfine, openssl passwd, docker-compose config.
 PACKAGES=(
     debootstrap busybox-static musl openssh-server openssh-client iptables
     nftables auditd kmod procps util-linux iproute2 grub-common bubblewrap
-    hyperfine docker-compose
+    hyperfine openssl docker-compose
 )
 # Daemons that the packages above ship.
 DAEMONS=(sshd auditd)

@@ -1,6 +1,7 @@
 import { text } from '../core/text.js';
 import type { Text } from '../core/text.js';
 import type { Control, FirewallFact } from './types.js';
+import { GUIDE_AUDIT_WATCHES } from '../auditd/guide.js';
 
 const FIREWALL = 'ファイアウォール（iptables）詳細設定';
 const ANTISCAN = 'ポートスキャン対策';
@@ -88,18 +89,7 @@ const FIREWALL_ENTRIES: FirewallEntry[] = [
   },
 ];
 
-const AUDIT_WATCHES: { path: string; perms: string; key: string }[] = [
-  { path: '/var/log/audit/', perms: '', key: 'audit-log' },
-  { path: '/var/log/auth.log', perms: 'wa', key: 'auth' },
-  { path: '/etc/passwd', perms: 'wa', key: 'passwd_changes' },
-  { path: '/etc/shadow', perms: 'wa', key: 'shadow_changes' },
-  { path: '/etc/group', perms: 'wa', key: 'group_changes' },
-  { path: '/etc/network/', perms: 'wa', key: 'network_changes' },
-  { path: '/etc/ssh/sshd_config', perms: 'wa', key: 'sshd_config' },
-  { path: '/sbin/insmod', perms: 'x', key: 'module_insertion' },
-  { path: '/sbin/rmmod', perms: 'x', key: 'module_removal' },
-  { path: '/sbin/modprobe', perms: 'x', key: 'module_load' },
-];
+const AUDIT_WATCHES = GUIDE_AUDIT_WATCHES;
 
 const DOCKER_KEYS: { key: string; expected: Control['check']; why: Text }[] = [
   {

@@ -1,11 +1,13 @@
 import type { RegisterCommand } from '../common.js';
 import { registerGenerateDaemonJson, registerGenerateDockerRun } from './generateDocker.js';
+import { registerGenerateAuditRules } from './generate-audit-rules.js';
+import { registerGenerateGrubPassword } from './generate-grub-password.js';
 
 /**
  * Generators of the guide's artefacts. Each adds one subcommand under `generate`
  * (`generate firewall`, `generate seccomp`, ...) with its own options.
  */
-export const GENERATORS: RegisterCommand[] = [registerGenerateDockerRun, registerGenerateDaemonJson];
+export const GENERATORS: RegisterCommand[] = [registerGenerateDockerRun, registerGenerateDaemonJson, registerGenerateAuditRules, registerGenerateGrubPassword];
 
 export const registerGenerate: RegisterCommand = (program, context) => {
   const generate = program
