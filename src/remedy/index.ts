@@ -1,4 +1,5 @@
 import type { CheckSpec } from '../catalog/types.js';
+import { remedyAuditRules } from './audit.js';
 import { remedyDockerDaemon } from './docker.js';
 import { remedyFileModes } from './filemode.js';
 import { remedyMounts } from './fstab.js';
@@ -21,6 +22,8 @@ export const REMEDIES: ReadonlyArray<[CheckSpec['kind'], Remedy]> = [
   ['mount', remedyMounts],
   ['sshd', remedySshd],
   ['docker-daemon', remedyDockerDaemon],
+  ['audit-watch', remedyAuditRules],
+  ['audit-syscall', remedyAuditRules],
   // After the remedies that write rule files, because the firewall service needs one to start.
   ['service-enabled', remedyServicesEnabled],
 ];
