@@ -188,9 +188,11 @@ const GOOD_SECCOMP = JSON.stringify(
     architectures: ['SCMP_ARCH_X86_64'],
     syscalls: [
       {
-        names: ['read', 'write', 'openat', 'close', 'fstat', 'execve', 'brk', 'mmap', 'munmap', 'mprotect', 'exit_group', 'arch_prctl', 'rt_sigreturn', 'socket', 'bind', 'listen', 'accept4'],
+        names: ['read', 'write', 'openat', 'close', 'fstat', 'newfstatat', 'pread64', 'execve', 'brk', 'mmap', 'munmap', 'mprotect', 'exit_group', 'arch_prctl', 'rt_sigreturn', 'socket', 'bind', 'listen', 'accept4'],
         action: 'SCMP_ACT_ALLOW',
       },
+      // glibc falls back from clone3 to clone only on ENOSYS.
+      { names: ['clone3'], action: 'SCMP_ACT_ERRNO', errnoRet: 38 },
     ],
   },
   null,
