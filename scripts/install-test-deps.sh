@@ -16,10 +16,12 @@ cd "$(dirname -- "$0")/.."
 # Kimigayo test tree. The rest provide the real programs that tests run
 # against generated files: sshd -t/-T, ssh-keygen, iptables-restore, nft,
 # auditctl, modprobe, sysctl, findmnt, ip, grub-mkconfig, bwrap, hyperfine.
+# gcc and libc6-dev build the seccomp test probe; seccomp supplies libseccomp's
+# scmp_sys_resolver, against which the system call tables are checked.
 PACKAGES=(
     debootstrap busybox-static musl openssh-server openssh-client iptables
     nftables auditd kmod procps util-linux iproute2 grub-common bubblewrap
-    hyperfine
+    hyperfine gcc libc6-dev seccomp
 )
 # Daemons that the packages above ship.
 DAEMONS=(sshd auditd)
