@@ -214,18 +214,28 @@ class LintContext {
   }
 
   checkDangerous(): void {
+    const byDefault: string[] = [];
     for (const name of DANGEROUS_SYSCALLS) {
       const open = this.arches.filter((arch) => syscallNumber(arch, name) !== undefined && allowance(this.profile, entriesFor(this.profile, arch.name, name, LINT_ENVIRONMENT)) === 'always');
       if (open.length === 0) continue;
       const rule = this.profile.syscalls.find((item) => ALLOW_ACTIONS.has(item.action) && item.names.some((entry) => entry.value === name));
-      const offset = rule?.names.find((entry) => entry.value === name)?.offset ?? this.profile.offset;
-      const how = rule === undefined ? `by the default action ${this.profile.defaultAction}` : `by syscalls[${rule.index}]`;
-      const howJa = rule === undefined ? `既定のアクション ${this.profile.defaultAction} で` : `syscalls[${rule.index}] で`;
+      if (rule === undefined) {
+        byDefault.push(name);
+        continue;
+      }
+      const offset = rule.names.find((entry) => entry.value === name)?.offset ?? rule.offset;
+      const archNames = open.map((arch) => arch.name).join(', ');
       this.report(offset, 'seccomp.dangerous-syscall', 'warning',
-        `${name} is allowed ${how} on ${open.map((arch) => arch.name).join(', ')}; it lets a process escape its sandbox or attack the kernel, so deny it unless the program needs it`,
-        `${name} が ${open.map((arch) => arch.name).join(', ')} で${howJa}許可されています。サンドボックスからの脱出やカーネルへの攻撃に使えるので、プログラムに必要でなければ拒否してください`,
+        `${name} is allowed by syscalls[${rule.index}] on ${archNames}; it lets a process escape its sandbox or attack the kernel, so deny it unless the program needs it`,
+        `${name} が ${archNames} で syscalls[${rule.index}] により許可されています。サンドボックスからの脱出やカーネルへの攻撃に使えるので、プログラムに必要でなければ拒否してください`,
         name);
     }
+    if (byDefault.length === 0) return;
+    // One finding for the default action, so a default-allow profile does not list dozens of lines.
+    this.report(this.profile.offset, 'seccomp.dangerous-syscall', 'warning',
+      `the default action ${this.profile.defaultAction} allows ${byDefault.join(', ')}; these let a process escape its sandbox or attack the kernel, so deny them`,
+      `既定のアクション ${this.profile.defaultAction} が ${byDefault.join(', ')} を許可しています。サンドボックスからの脱出やカーネルへの攻撃に使えるので拒否してください`,
+      byDefault.join(', '));
   }
 
   checkClone3(): void {

@@ -1,0 +1,63 @@
+import * as assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { describe, it } from 'node:test';
+import { ARCHES } from '../../src/seccomp/arch.js';
+
+// Compares the tables generated from the kernel headers with libseccomp's own tables through
+// its scmp_sys_resolver program (Debian package seccomp).
+
+/** libseccomp architecture names for scmp_sys_resolver -a. */
+const RESOLVER_ARCH: Record<string, string> = {
+  SCMP_ARCH_X86_64: 'x86_64',
+  SCMP_ARCH_X86: 'x86',
+  SCMP_ARCH_X32: 'x32',
+  SCMP_ARCH_AARCH64: 'aarch64',
+  SCMP_ARCH_ARM: 'arm',
+};
+
+/**
+ * Names where libseccomp 2.5 differs from the headers, and why: on i386, libseccomp gives the
+ * socket and SysV IPC calls negative pseudo numbers because it also filters them through the
+ * multiplexing socketcall(2) and ipc(2); the x32 header lists 64-bit-only entries whose x32
+ * numbers the kernel does not implement; arm's sync_file_range2 is the same number as
+ * arm_sync_file_range, which libseccomp knows only under the latter name.
+ */
+const KNOWN_DIFFERENCES: Record<string, string[]> = {
+  SCMP_ARCH_X86: [
+    'recvmmsg', 'sendmmsg', 'socket', 'socketpair', 'bind', 'connect', 'listen', 'accept4', 'getsockopt', 'setsockopt', 'getsockname',
+    'getpeername', 'sendto', 'sendmsg', 'recvfrom', 'recvmsg', 'shutdown', 'semget', 'semctl', 'shmget', 'shmctl', 'shmat', 'shmdt',
+    'msgget', 'msgsnd', 'msgrcv', 'msgctl',
+  ],
+  SCMP_ARCH_X32: ['uselib', '_sysctl', 'create_module', 'get_kernel_syms', 'query_module', 'nfsservctl', 'set_thread_area', 'get_thread_area', 'epoll_ctl_old', 'epoll_wait_old', 'vserver'],
+  SCMP_ARCH_ARM: ['sync_file_range2'],
+};
+
+function resolve(arch: string, name: string): string {
+  const result = spawnSync('scmp_sys_resolver', ['-a', arch, name], { encoding: 'utf8' });
+  if (result.error !== undefined) throw result.error;
+  return result.stdout.trim();
+}
+
+describe('syscall tables', () => {
+  for (const [name, arch] of Object.entries(ARCHES)) {
+    it(`${name} matches libseccomp`, () => {
+      const known = new Set(KNOWN_DIFFERENCES[name] ?? []);
+      const mismatches: string[] = [];
+      for (const [syscall, number] of Object.entries(arch.syscalls)) {
+        if (known.has(syscall)) continue;
+        const resolved = resolve(RESOLVER_ARCH[name] as string, syscall);
+        if (resolved !== String(number)) mismatches.push(`${syscall}: table ${number}, libseccomp ${resolved}`);
+      }
+      assert.deepEqual(mismatches, []);
+    });
+
+    it(`${name} lists each known difference`, () => {
+      for (const syscall of KNOWN_DIFFERENCES[name] ?? []) assert.ok(Object.hasOwn(arch.syscalls, syscall), syscall);
+    });
+  }
+
+  it('aarch64 has no open', () => {
+    assert.equal(Object.hasOwn(ARCHES.SCMP_ARCH_AARCH64?.syscalls ?? {}, 'open'), false);
+    assert.equal(ARCHES.SCMP_ARCH_AARCH64?.syscalls.openat, 56);
+  });
+});
