@@ -106,7 +106,7 @@ export function compileProfile(profile: SeccompProfile, options: CompileOptions)
 }
 
 /**
- * Emits the checks of one architecture. The accumulator holds the system call number on entry.
+ * Emits the checks of one architecture. The accumulator contains the system call number on entry.
  * Calls whose every outcome equals the default action are left out; the rest get a compare and
  * either a `ret` or a jump to a body that tests argument conditions in profile order.
  */
@@ -158,8 +158,8 @@ function reachableEntries(entries: Entry[]): Entry[] {
 }
 
 /**
- * Emits a test of one argument condition that falls through when it holds and jumps to `failed`
- * when it does not. 64-bit values are compared as high word, then low word, both unsigned, as
+ * Emits a test of one argument condition that falls through when the condition is true and jumps
+ * to `failed` when it is false. 64-bit values are compared as high word, then low word, both unsigned, as
  * libseccomp does; 32-bit architectures compare the low word only.
  */
 function emitCondition(assembler: Assembler, arg: SeccompArg, bits: 32 | 64, failed: string): void {

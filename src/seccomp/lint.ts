@@ -73,6 +73,7 @@ export function lintSeccomp(input: LintInput): Finding[] {
   context.checkDangerous();
   context.checkClone3();
   context.checkCompatArches();
+  context.checkConflicts();
   return [...findings, ...context.findings].sort((a, b) => (a.line ?? 0) - (b.line ?? 0));
 }
 
@@ -174,7 +175,7 @@ class LintContext {
     return replacements === undefined ? '' : `(そこでは ${replacements.join(' か ')} を使います)`;
   }
 
-  /** Whether `name` on `arch` is allowed exactly when `rule` would allow (or denied when it denies). */
+  /** Checks that `name` on `arch` is allowed where `rule` allows, or denied where `rule` denies. */
   private sameTreatment(rule: SeccompRule, arch: ArchInfo, name: string): boolean {
     const state = allowance(this.profile, entriesFor(this.profile, arch.name, name, { caps: new Set(rule.includes.caps) }));
     return ALLOW_ACTIONS.has(rule.action) ? state !== 'never' : state !== 'always';
@@ -266,6 +267,32 @@ class LintContext {
       `the profile allows by default and its deny rules cover x86_64 only, not ${absent.join(' or ')}; a process on x86_64 can make the same calls through the ${absent.join('/')} ABI unless the runtime kills foreign architectures. List ${absent.join(' and ')} in "architectures", or deny by default`,
       `このプロファイルは既定で許可し、拒否ルールは x86_64 だけに効き ${absent.join('、')} には効きません。ランタイムが他のアーキテクチャを強制終了しない限り、x86_64 上のプロセスは ${absent.join('/')} の ABI で同じシステムコールを呼べます。"architectures" に ${absent.join(' と ')} を加えるか、既定で拒否してください`,
       absent.join(', '));
+  }
+
+  /** Two rules without conditions that decide the same call differently: which one wins depends on the runtime. */
+  checkConflicts(): void {
+    const seen = new Map<string, { index: number; outcome: string }>();
+    const reported = new Set<string>();
+    for (const rule of this.profile.syscalls) {
+      if (rule.args.length > 0 || rule.includes.caps.length > 0 || rule.excludes.caps.length > 0 || rule.includes.minKernel !== undefined) continue;
+      const outcome = rule.action === 'SCMP_ACT_ERRNO' || rule.action === 'SCMP_ACT_TRACE' ? `${rule.action}(${rule.errnoRet ?? 1})` : rule.action;
+      for (const arch of this.ruleArches(rule)) {
+        for (const name of rule.names) {
+          const key = `${arch.name} ${name.value}`;
+          const earlier = seen.get(key);
+          if (earlier === undefined) {
+            seen.set(key, { index: rule.index, outcome });
+            continue;
+          }
+          if (earlier.outcome === outcome || earlier.index === rule.index || reported.has(`${rule.index} ${name.value}`)) continue;
+          reported.add(`${rule.index} ${name.value}`);
+          this.report(name.offset, 'seccomp.conflicting-rules', 'warning',
+            `${name.value} is decided by syscalls[${earlier.index}] (${earlier.outcome}) and again by syscalls[${rule.index}] (${outcome}); runtimes differ in which one applies (compile uses the first), so keep one`,
+            `${name.value} は syscalls[${earlier.index}](${earlier.outcome})と syscalls[${rule.index}](${outcome})の両方で決められています。どちらが効くかはランタイムによって違う(compile は先のものを使う)ので、1 つにしてください`,
+            name.value);
+        }
+      }
+    }
   }
 }
 

@@ -181,7 +181,7 @@ class Reader {
     return Number(raw);
   }
 
-  /** A 64-bit unsigned value, read from the digits so that values above 2^53 stay exact. */
+  /** Reads a 64-bit unsigned value from its digits, so that values above 2^53 stay exact. */
   uint64(node: Node | undefined, where: string): bigint | undefined {
     if (node === undefined) return 0n;
     const raw = this.content.slice(node.offset, node.offset + node.length);
@@ -395,6 +395,7 @@ function readFilter(reader: Reader, node: Node | undefined, where: string): Rule
     return undefined;
   }
   const fields = reader.properties(node, where, FILTER_KEYS);
+
   const arches: string[] = [];
   for (const item of reader.stringArray(fields.get('arches'), `${where}.arches`)) {
     const arch = GO_ARCHES[item.value];
@@ -407,12 +408,14 @@ function readFilter(reader: Reader, node: Node | undefined, where: string): Rule
     }
     arches.push(arch);
   }
+
   const caps = reader.stringArray(fields.get('caps'), `${where}.caps`);
   for (const cap of caps) {
     if (!/^CAP_[A-Z_]+$/.test(cap.value)) {
       reader.report(cap.offset, 'seccomp.invalid-value', 'error', text(`${where}.caps: "${cap.value}" is not a capability name such as CAP_SYS_ADMIN`, `${where}.caps: "${cap.value}" は CAP_SYS_ADMIN のようなケーパビリティ名ではありません`), cap.value);
     }
   }
+
   const filter: RuleFilter = { arches, caps: caps.map((cap) => cap.value) };
   const minKernelNode = fields.get('minKernel');
   const minKernel = reader.string(minKernelNode, `${where}.minKernel`);

@@ -26,7 +26,7 @@ export interface Entry {
 /** EPERM, what runtimes return for SCMP_ACT_ERRNO without errnoRet. */
 export const DEFAULT_ERRNO = 1;
 
-/** The profile's architectures as listed, with archMap entries and their subarchitectures. */
+/** Lists the profile's architectures, with archMap entries and their subarchitectures. */
 export function listedArches(profile: SeccompProfile): string[] {
   const names = new Set(profile.architectures.map((item) => item.value));
   for (const entry of profile.archMap) {
@@ -72,7 +72,7 @@ function filterMatches(filter: RuleFilter, arch: string, environment: RuleEnviro
   return false;
 }
 
-/** Whether a rule takes part in the filter for `arch` in this environment. */
+/** Checks whether a rule takes part in the filter for `arch` in this environment. */
 export function ruleApplies(rule: SeccompRule, arch: string, environment: RuleEnvironment): boolean {
   return filterMatches(rule.includes, arch, environment, true) && !filterMatches(rule.excludes, arch, environment, false);
 }
@@ -105,7 +105,7 @@ export function entriesFor(profile: SeccompProfile, arch: string, name: string, 
 }
 
 /**
- * How a profile treats one call, ignoring argument values: `always` when every call runs,
+ * Classifies how a profile treats one call, ignoring argument values: `always` when every call runs,
  * `sometimes` when some argument values run, `never` when none do.
  */
 export function allowance(profile: SeccompProfile, entries: Entry[]): 'always' | 'sometimes' | 'never' {
@@ -116,7 +116,7 @@ export function allowance(profile: SeccompProfile, entries: Entry[]): 'always' |
   return conditional.some((entry) => ALLOW_ACTIONS.has(entry.action)) ? 'sometimes' : 'never';
 }
 
-/** The action and errno a call without matching argument conditions gets. */
+/** Returns the action and errno for a call that matches no argument condition. */
 export function unconditionalAction(profile: SeccompProfile, entries: Entry[]): { action: string; errno: number } {
   const entry = entries.find((item) => item.args.length === 0);
   if (entry !== undefined) return { action: entry.action, errno: entry.errno };

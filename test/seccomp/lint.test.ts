@@ -193,8 +193,8 @@ describe('seccomp lint analysis', () => {
 describe('seccomp lint on moby default profile', () => {
   const content = fs.readFileSync('../shared/corpus/seccomp/moby-default.json', 'utf8');
 
-  // The profile allows io_uring (later moby releases removed it) and, on kernels from 4.8, ptrace,
-  // whose seccomp bypass was fixed in that release; these are the only findings.
+  // This version of the profile allows the three io_uring calls without conditions. It also allows
+  // ptrace through a rule with includes.minKernel 4.8, which lint counts as met.
   it('reports only io_uring and ptrace', () => {
     const findings = lint(content).filter((finding) => finding.severity !== 'info');
     assert.deepEqual(findings.map((finding) => `${finding.code} ${finding.value}`).sort(), [
@@ -209,5 +209,26 @@ describe('seccomp lint on moby default profile', () => {
     assert.ok(seccompLinter.detect(content, 'x') >= 0.9);
     assert.equal(seccompLinter.detect('{"icc": false}', 'daemon.json'), 0);
     assert.equal(seccompLinter.detect('-w /etc/passwd -p wa', 'audit.rules'), 0);
+  });
+});
+
+describe('seccomp lint conflicts', () => {
+  it('flags a call decided twice', () => {
+    const profile = {
+      defaultAction: 'SCMP_ACT_ERRNO',
+      architectures: ['SCMP_ARCH_X86_64', 'SCMP_ARCH_AARCH64'],
+      syscalls: [
+        { names: ['read', 'openat'], action: 'SCMP_ACT_ALLOW' },
+        { names: ['openat'], action: 'SCMP_ACT_ERRNO', errnoRet: 13 },
+      ],
+    };
+    const findings = only(profile, 'seccomp.conflicting-rules');
+    assert.equal(findings.length, 1);
+    assert.equal(findings[0]?.value, 'openat');
+  });
+
+  it('accepts the same decision twice', () => {
+    const profile = { defaultAction: 'SCMP_ACT_ERRNO', syscalls: [{ names: ['read'], action: 'SCMP_ACT_ALLOW' }, { names: ['read'], action: 'SCMP_ACT_ALLOW' }] };
+    assert.deepEqual(only(profile, 'seccomp.conflicting-rules'), []);
   });
 });

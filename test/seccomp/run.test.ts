@@ -61,7 +61,7 @@ function nr(name: string, arch: ArchInfo = X86_64): string {
 
 type Extra = Partial<{ defaultErrnoRet: number; architectures: string[] }>;
 
-/** The generated minimal profile plus extra rules placed before its own. */
+/** Builds the generated minimal profile with extra rules placed before its own. */
 function minimalJson(rules: object[], extra: Extra = {}): object {
   const base = generateProfile({ base: 'minimal', allow: [], deny: [], arches: extra.architectures ?? ['SCMP_ARCH_X86_64'] }) as { syscalls: object[] };
   return { ...base, ...extra, syscalls: [...rules, ...base.syscalls] };

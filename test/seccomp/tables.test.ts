@@ -20,7 +20,7 @@ const RESOLVER_ARCH: Record<string, string> = {
  * socket and SysV IPC calls negative pseudo numbers because it also filters them through the
  * multiplexing socketcall(2) and ipc(2); the x32 header lists 64-bit-only entries whose x32
  * numbers the kernel does not implement; arm's sync_file_range2 is the same number as
- * arm_sync_file_range, which libseccomp knows only under the latter name.
+ * arm_sync_file_range, which libseccomp lists only under the latter name.
  */
 const KNOWN_DIFFERENCES: Record<string, string[]> = {
   SCMP_ARCH_X86: [
