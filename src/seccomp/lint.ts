@@ -68,6 +68,7 @@ export function lintSeccomp(input: LintInput): Finding[] {
   if (parsed.profile === undefined) return findings;
   const context = new LintContext(input.path, input.content, parsed.profile);
   context.checkDefault();
+  context.checkTables();
   context.checkNames();
   context.checkStartup();
   context.checkDangerous();
@@ -125,6 +126,16 @@ class LintContext {
       ? rule.includes.arches.map((name) => ARCHES[name]).filter((arch): arch is ArchInfo => arch !== undefined && (this.listed.size === 0 || this.listed.has(arch.name)))
       : this.arches;
     return candidates.filter((arch) => !rule.excludes.arches.includes(arch.name));
+  }
+
+  /** Notes listed architectures without a table here, whose names and start-up calls go unchecked. */
+  checkTables(): void {
+    if (this.arches.length > 0 || this.listed.size === 0) return;
+    const names = [...this.listed].join(', ');
+    this.report(this.profile.offset, 'seccomp.arch-not-checked', 'info',
+      `no system call table for ${names}, so names and start-up calls are not checked; tables exist for ${Object.keys(ARCHES).join(', ')}`,
+      `${names} のシステムコール表がないため、名前と起動に必要なシステムコールは検査していません。表があるのは ${Object.keys(ARCHES).join(', ')} です`,
+      names);
   }
 
   checkNames(): void {

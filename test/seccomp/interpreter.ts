@@ -14,6 +14,15 @@ export interface SeccompData {
  * test notices when the compiler starts using more.
  */
 export function runFilter(program: Instruction[], data: SeccompData): number {
+  return execute(program, data).result;
+}
+
+/** Counts the instructions a program executes for one call, as a measure of its cost. */
+export function countSteps(program: Instruction[], data: SeccompData): number {
+  return execute(program, data).steps;
+}
+
+function execute(program: Instruction[], data: SeccompData): { result: number; steps: number } {
   const bytes = Buffer.alloc(64);
   bytes.writeUInt32LE(data.nr >>> 0, 0);
   bytes.writeUInt32LE(data.arch >>> 0, 4);
@@ -51,7 +60,7 @@ export function runFilter(program: Instruction[], data: SeccompData): number {
         pc = next((accumulator & instruction.k) !== 0);
         break;
       case BPF_RET_K:
-        return instruction.k >>> 0;
+        return { result: instruction.k >>> 0, steps: steps + 1 };
       default:
         throw new Error(`unsupported instruction code ${instruction.code} at ${pc}`);
     }

@@ -232,3 +232,12 @@ describe('seccomp lint conflicts', () => {
     assert.deepEqual(only(profile, 'seccomp.conflicting-rules'), []);
   });
 });
+
+describe('seccomp lint without tables', () => {
+  it('notes unchecked architectures', () => {
+    const findings = only({ defaultAction: 'SCMP_ACT_ERRNO', architectures: ['SCMP_ARCH_S390X'], syscalls: [{ names: ['read'], action: 'SCMP_ACT_ALLOW' }] }, 'seccomp.arch-not-checked');
+    assert.equal(findings.length, 1);
+    assert.equal(findings[0]?.severity, 'info');
+    assert.equal(findings[0]?.value, 'SCMP_ARCH_S390X');
+  });
+});
