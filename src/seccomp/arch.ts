@@ -23,6 +23,8 @@ export const X32_SYSCALL_BIT = 0x40000000;
 
 export const ARCHES: Record<string, ArchInfo> = {
   SCMP_ARCH_X86_64: { name: 'SCMP_ARCH_X86_64', goArch: 'amd64', auditArch: 0xc000003e, argBits: 64, syscalls: x86_64.SYSCALLS, source: x86_64.SOURCE },
+  // NOTE: i386 socket and SysV IPC calls are matched by their direct numbers only; calls made
+  // through socketcall(2) or ipc(2), as older C libraries do, need rules for those two names.
   SCMP_ARCH_X86: { name: 'SCMP_ARCH_X86', goArch: 'x86', auditArch: 0x40000003, argBits: 32, syscalls: x86.SYSCALLS, source: x86.SOURCE },
   // NOTE: x32 arguments are compared as 64-bit values, as the registers are; libseccomp may differ.
   SCMP_ARCH_X32: { name: 'SCMP_ARCH_X32', goArch: 'x32', auditArch: 0xc000003e, argBits: 64, syscalls: x32.SYSCALLS, source: x32.SOURCE },

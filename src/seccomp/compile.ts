@@ -105,34 +105,39 @@ export function compileProfile(profile: SeccompProfile, options: CompileOptions)
   return { program, arches: arches.map((arch) => arch.name) };
 }
 
+/** Destination of a call number: a return value, or the label of a body that tests arguments. */
+type Outcome = { ret: number } | { body: string };
+
+/** A run of call numbers from `start` up to the next interval's start, all with one outcome. */
+interface Interval {
+  start: number;
+  outcome: Outcome;
+}
+
+const sameOutcome = (a: Outcome, b: Outcome): boolean => ('ret' in a && 'ret' in b ? a.ret === b.ret : 'body' in a && 'body' in b && a.body === b.body);
+
 /**
  * Emits the checks of one architecture. The accumulator contains the system call number on entry.
- * Calls whose every outcome equals the default action are left out; the rest get a compare and
- * either a `ret` or a jump to a body that tests argument conditions in profile order.
+ * The numbers are split into intervals of equal outcome (unlisted numbers get the default), and a
+ * binary search over the interval starts picks the outcome, so a call runs about 2 log2(intervals)
+ * instructions before its `ret` or argument tests.
  */
 function emitSection(assembler: Assembler, profile: SeccompProfile, arch: ArchInfo, environment: RuleEnvironment, defaultReturn: number): void {
   const bodies: { label: string; entries: Entry[] }[] = [];
-  const entries = [...entriesByNumber(profile, arch, environment)].sort(([a], [b]) => a - b);
-  for (const [number, list] of entries) {
+  const outcomes = new Map<number, Outcome>();
+  for (const [number, list] of entriesByNumber(profile, arch, environment)) {
     const reachable = reachableEntries(list);
-    const simple = reachable.length === 1 && (reachable[0] as Entry).args.length === 0;
-    if (simple) {
-      const value = returnValue((reachable[0] as Entry).action, (reachable[0] as Entry).errno);
-      if (value === defaultReturn) continue;
-      const next = assembler.newLabel('next');
-      assembler.jump(BPF_JMP_JEQ_K, number, 0, next);
-      assembler.ret(value);
-      assembler.label(next);
+    const first = reachable[0] as Entry;
+    if (reachable.length === 1 && first.args.length === 0) {
+      outcomes.set(number, { ret: returnValue(first.action, first.errno) });
       continue;
     }
-    const body = assembler.newLabel(`body-${number}`);
-    const next = assembler.newLabel('next');
-    assembler.jump(BPF_JMP_JEQ_K, number, 0, next);
-    assembler.always(body);
-    assembler.label(next);
-    bodies.push({ label: body, entries: reachable });
+    const label = assembler.newLabel(`body-${number}`);
+    bodies.push({ label, entries: reachable });
+    outcomes.set(number, { body: label });
   }
-  assembler.ret(defaultReturn);
+
+  emitSearch(assembler, intervalsOf(outcomes, { ret: defaultReturn }));
 
   for (const body of bodies) {
     assembler.label(body.label);
@@ -149,6 +154,46 @@ function emitSection(assembler: Assembler, profile: SeccompProfile, arch: ArchIn
     }
     if (body.entries.every((entry) => entry.args.length > 0)) assembler.ret(defaultReturn);
   }
+}
+
+/** Splits the 32-bit number space into intervals of equal outcome, starting at 0. */
+function intervalsOf(outcomes: Map<number, Outcome>, fallback: Outcome): Interval[] {
+  const intervals: Interval[] = [{ start: 0, outcome: fallback }];
+  const push = (start: number, outcome: Outcome) => {
+    const last = intervals[intervals.length - 1] as Interval;
+    if (sameOutcome(last.outcome, outcome)) return;
+    if (last.start === start) intervals.pop();
+    const before = intervals[intervals.length - 1];
+    if (before !== undefined && sameOutcome(before.outcome, outcome)) return;
+    intervals.push({ start, outcome });
+  };
+  for (const number of [...outcomes.keys()].sort((a, b) => a - b)) {
+    push(number, outcomes.get(number) as Outcome);
+    if (number < 0xffffffff && !outcomes.has(number + 1)) push(number + 1, fallback);
+  }
+  return intervals;
+}
+
+/**
+ * Emits a binary search over `intervals`, whose first start is at or below every number.
+ * `jge` tests against the middle start; its taken branch is a `ja`, so conditional jumps stay short.
+ */
+function emitSearch(assembler: Assembler, intervals: Interval[]): void {
+  if (intervals.length === 1) {
+    const outcome = (intervals[0] as Interval).outcome;
+    if ('ret' in outcome) assembler.ret(outcome.ret);
+    else assembler.always(outcome.body);
+    return;
+  }
+  const middle = intervals.length >> 1;
+  const upper = assembler.newLabel('upper');
+  const lower = assembler.newLabel('lower');
+  assembler.jump(BPF_JMP_JGE_K, (intervals[middle] as Interval).start, 0, lower);
+  assembler.always(upper);
+  assembler.label(lower);
+  emitSearch(assembler, intervals.slice(0, middle));
+  assembler.label(upper);
+  emitSearch(assembler, intervals.slice(middle));
 }
 
 /** Entries up to and including the first one without conditions; later ones can never match. */

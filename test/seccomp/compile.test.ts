@@ -5,10 +5,11 @@ import fc from 'fast-check';
 import { ARCHES } from '../../src/seccomp/arch.js';
 import type { ArchInfo } from '../../src/seccomp/arch.js';
 import { BPF_MAXINSNS, decodeProgram, disassemble, encodeProgram, SECCOMP_RET } from '../../src/seccomp/bpf.js';
-import { CompileError, compileProfile } from '../../src/seccomp/compile.js';
+import { CompileError, compileProfile, returnValue } from '../../src/seccomp/compile.js';
 import { parseProfile } from '../../src/seccomp/profile.js';
 import type { SeccompProfile } from '../../src/seccomp/profile.js';
-import { runFilter } from './interpreter.js';
+import { defaultErrno, entriesByNumber } from '../../src/seccomp/rules.js';
+import { countSteps, runFilter } from './interpreter.js';
 
 // aarch64 and arm programs cannot run on this x86_64 machine, so these tests execute the
 // compiled programs with the small BPF interpreter in interpreter.ts. run.test.ts loads x86_64
@@ -289,5 +290,72 @@ describe('compile moby default profile', () => {
   it('denies mount without capabilities', () => {
     assert.equal(verdict(profile, 'aarch64', AARCH64, 'mount'), errno(1));
     assert.equal(verdict(profile, 'aarch64', ARM, 'mount'), errno(1));
+  });
+});
+
+describe('compile call number search', () => {
+  const content = fs.readFileSync('../shared/corpus/seccomp/moby-default.json', 'utf8');
+  const moby = parseProfile(content, 'moby-default.json').profile as SeccompProfile;
+
+  /** Evaluates the profile directly, rule by rule, as the reference for the compiled program. */
+  function reference(profile: SeccompProfile, arch: ArchInfo, number: number, args: bigint[], caps: Set<string>): number {
+    const entries = entriesByNumber(profile, arch, { caps }).get(number) ?? [];
+    for (const entry of entries) {
+      const holds = entry.args.every((arg) => {
+        const mask = arch.argBits === 32 ? 0xffffffffn : 0xffffffffffffffffn;
+        const value = (args[arg.index] ?? 0n) & mask;
+        const expected = arg.value & mask;
+        switch (arg.op) {
+          case 'SCMP_CMP_EQ':
+            return value === expected;
+          case 'SCMP_CMP_NE':
+            return value !== expected;
+          case 'SCMP_CMP_LT':
+            return value < expected;
+          case 'SCMP_CMP_LE':
+            return value <= expected;
+          case 'SCMP_CMP_GT':
+            return value > expected;
+          case 'SCMP_CMP_GE':
+            return value >= expected;
+          default:
+            return (value & expected) === (arg.valueTwo & mask);
+        }
+      });
+      if (holds) return returnValue(entry.action, entry.errno);
+    }
+    return returnValue(profile.defaultAction, defaultErrno(profile));
+  }
+
+  const argSets = [[], [0x10000000n], [0x11n, 0n], [8n], [0xffffffffn]];
+  const cases: [string, ArchInfo, number[]][] = [
+    ['x86_64', X86_64, Array.from({ length: 1200 }, (_, index) => index)],
+    ['x86_64', X86, Array.from({ length: 1200 }, (_, index) => index)],
+    ['x86_64', X32, Array.from({ length: 1200 }, (_, index) => 0x40000000 + index)],
+    ['aarch64', AARCH64, Array.from({ length: 1200 }, (_, index) => index)],
+    ['aarch64', ARM, [...Array.from({ length: 1200 }, (_, index) => index), ...Array.from({ length: 16 }, (_, index) => 0xf0000 + index)]],
+  ];
+
+  for (const caps of [new Set<string>(), new Set(['CAP_SYS_ADMIN', 'CAP_SYS_PTRACE'])]) {
+    for (const [machine, arch, numbers] of cases) {
+      it(`moby matches reference on ${arch.name}${caps.size > 0 ? ' with caps' : ''}`, () => {
+        const { program } = compileProfile(moby, { machine, environment: { caps } });
+        const mismatches: string[] = [];
+        for (const number of numbers) {
+          for (const args of argSets) {
+            const expected = reference(moby, arch, number, args, caps);
+            const actual = runFilter(program, { nr: number, arch: arch.auditArch, args });
+            if (actual !== expected) mismatches.push(`nr ${number} args ${args.join(',')}: ${actual} != ${expected}`);
+          }
+        }
+        assert.deepEqual(mismatches.slice(0, 5), []);
+      });
+    }
+  }
+
+  it('keeps the search short', () => {
+    const { program } = compileProfile(moby, { machine: 'x86_64', environment: NO_CAPS });
+    const steps = Object.values(X86_64.syscalls).map((number) => countSteps(program, { nr: number, arch: X86_64.auditArch }));
+    assert.ok(Math.max(...steps) <= 40, `max ${Math.max(...steps)} instructions`);
   });
 });
