@@ -5,7 +5,8 @@
 //   linux-libc-dev-arm64-cross  aarch64 (asm-generic/unistd.h with arm64's switches)
 //   linux-libc-dev-armhf-cross  arm EABI (asm/unistd-eabi.h plus the __ARM_NR_ private calls)
 // Install them with apt-get, then run `node scripts/gen-syscall-tables.mjs`
-// and commit the output. The C preprocessor (`cpp`, package cpp) expands each
+// and commit the output. An optional argument names another output directory,
+// which the tests use to check that the committed tables are current. The C preprocessor (`cpp`, package cpp) expands each
 // header with -dM, and this script evaluates the __NR_ macros, which are
 // integers, other macro names and `+` between them.
 import { execFileSync } from 'node:child_process';
@@ -14,7 +15,7 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const repository = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const outputDir = path.join(repository, 'src/seccomp/tables');
+const outputDir = path.resolve(process.argv[2] ?? path.join(repository, 'src/seccomp/tables'));
 
 /** Macros under __NR_ that are bases, counts or markers, not system calls. */
 const NOT_SYSCALLS = new Set(['syscalls', 'arch_specific_syscall', 'SYSCALL_BASE', 'OABI_SYSCALL_BASE', 'SYSCALL_MASK', 'Linux']);
@@ -126,5 +127,5 @@ for (const target of TARGETS) {
   const numbers = syscalls(target);
   const file = path.join(outputDir, `${target.file}.ts`);
   fs.writeFileSync(file, moduleText(target, numbers));
-  console.log(`${path.relative(repository, file)}: ${Object.keys(numbers).length} system calls`);
+  console.log(`${file}: ${Object.keys(numbers).length} system calls`);
 }

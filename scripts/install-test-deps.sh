@@ -17,11 +17,13 @@ cd "$(dirname -- "$0")/.."
 # against generated files: sshd -t/-T, ssh-keygen, iptables-restore, nft,
 # auditctl, modprobe, sysctl, findmnt, ip, grub-mkconfig, bwrap, hyperfine.
 # gcc and libc6-dev build the seccomp test probe; seccomp supplies libseccomp's
-# scmp_sys_resolver, against which the system call tables are checked.
+# scmp_sys_resolver, against which the system call tables are checked; cpp and
+# the linux-libc-dev packages are the kernel headers they are generated from.
 PACKAGES=(
     debootstrap busybox-static musl openssh-server openssh-client iptables
     nftables auditd kmod procps util-linux iproute2 grub-common bubblewrap
-    hyperfine gcc libc6-dev seccomp
+    hyperfine gcc libc6-dev seccomp cpp linux-libc-dev
+    linux-libc-dev-arm64-cross linux-libc-dev-armhf-cross
 )
 # Daemons that the packages above ship.
 DAEMONS=(sshd auditd)

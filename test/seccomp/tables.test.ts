@@ -1,5 +1,8 @@
 import * as assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { ARCHES } from '../../src/seccomp/arch.js';
 
@@ -59,5 +62,24 @@ describe('syscall tables', () => {
   it('aarch64 has no open', () => {
     assert.equal(Object.hasOwn(ARCHES.SCMP_ARCH_AARCH64?.syscalls ?? {}, 'open'), false);
     assert.equal(ARCHES.SCMP_ARCH_AARCH64?.syscalls.openat, 56);
+  });
+});
+
+describe('syscall table generator', () => {
+  it('reproduces the committed tables', () => {
+    const output = fs.mkdtempSync(path.join(os.tmpdir(), `kh-tables-${process.pid}-`));
+    try {
+      const result = spawnSync(process.execPath, ['scripts/gen-syscall-tables.mjs', output], { encoding: 'utf8' });
+      assert.equal(result.status, 0, result.stderr);
+      for (const file of fs.readdirSync('src/seccomp/tables')) {
+        // The source line names the Debian package version, which moves with security updates.
+        const withoutSource = (content: string) => content.split('\n').filter((line) => !line.includes('Source') && !line.startsWith('export const SOURCE')).join('\n');
+        const committed = withoutSource(fs.readFileSync(path.join('src/seccomp/tables', file), 'utf8'));
+        const generated = withoutSource(fs.readFileSync(path.join(output, file), 'utf8'));
+        assert.equal(generated, committed, file);
+      }
+    } finally {
+      fs.rmSync(output, { recursive: true, force: true });
+    }
   });
 });
