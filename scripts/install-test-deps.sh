@@ -16,9 +16,10 @@ cd "$(dirname -- "$0")/.."
 # Kimigayo test tree. The rest provide the real programs that tests run
 # against generated files: sshd -t/-T, ssh-keygen, iptables-restore, nft,
 # auditctl, modprobe, sysctl, findmnt, ip, grub-mkconfig, bwrap, hyperfine.
-# gcc and libc6-dev build the seccomp test probe; seccomp supplies libseccomp's
-# scmp_sys_resolver, against which the system call tables are checked; cpp and
-# the linux-libc-dev packages are the kernel headers they are generated from.
+# gcc and libc6-dev build the seccomp test probe. The seccomp package supplies
+# libseccomp's scmp_sys_resolver, against which the system call tables are
+# checked. cpp and the linux-libc-dev packages regenerate those tables from the
+# kernel headers.
 PACKAGES=(
     debootstrap busybox-static musl openssh-server openssh-client iptables
     nftables auditd kmod procps util-linux iproute2 grub-common bubblewrap

@@ -19,11 +19,10 @@ const RESOLVER_ARCH: Record<string, string> = {
 };
 
 /**
- * Names where libseccomp 2.5 differs from the headers, and why: on i386, libseccomp gives the
- * socket and SysV IPC calls negative pseudo numbers because it also filters them through the
- * multiplexing socketcall(2) and ipc(2); the x32 header lists 64-bit-only entries whose x32
- * numbers the kernel does not implement; arm's sync_file_range2 is the same number as
- * arm_sync_file_range, which libseccomp lists only under the latter name.
+ * Names where libseccomp 2.5 differs from the headers. On i386, libseccomp gives the socket and
+ * SysV IPC calls negative pseudo numbers because it also filters them through the multiplexing
+ * socketcall(2) and ipc(2). The x32 header lists 64-bit-only entries that libseccomp leaves out
+ * of x32. arm's sync_file_range2 has the number of arm_sync_file_range, the only name libseccomp has.
  */
 const KNOWN_DIFFERENCES: Record<string, string[]> = {
   SCMP_ARCH_X86: [
