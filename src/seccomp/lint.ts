@@ -62,6 +62,7 @@ const ENOSYS = 38;
 /** Capabilities that lint assumes: none, as with `docker run --cap-drop=ALL`. */
 const LINT_ENVIRONMENT: RuleEnvironment = { caps: new Set() };
 
+/** Lints one profile: structure first, then, if it parsed, what the rules allow on each architecture. */
 export function lintSeccomp(input: LintInput): Finding[] {
   const parsed = parseProfile(input.content, input.path);
   const findings = [...parsed.findings];
@@ -81,7 +82,10 @@ export function lintSeccomp(input: LintInput): Finding[] {
 class LintContext {
   readonly findings: Finding[] = [];
   private readonly positions: Positions;
-  /** Architectures with tables that the profile covers; the native one of the machine is unknown here. */
+  /**
+   * Architectures with tables that the profile covers. A profile without a list runs on the native
+   * architecture of its machine, which lint cannot know, so it is checked for x86_64 and aarch64.
+   */
   readonly arches: ArchInfo[];
   /** Architecture names the profile lists, empty when it lists none. */
   readonly listed: Set<string>;
@@ -95,7 +99,6 @@ class LintContext {
     const listed = listedArches(profile);
     this.listed = new Set(listed);
     const known = listed.map((name) => ARCHES[name]).filter((arch): arch is ArchInfo => arch !== undefined);
-    // Without a list, libseccomp filters the native architecture of wherever the profile runs.
     this.arches = listed.length === 0 ? [ARCHES.SCMP_ARCH_X86_64 as ArchInfo, ARCHES.SCMP_ARCH_AARCH64 as ArchInfo] : known;
   }
 
