@@ -13,6 +13,7 @@ import { lintSeccomp } from '../../src/seccomp/lint.js';
 import { parseProfile } from '../../src/seccomp/profile.js';
 import type { SeccompProfile } from '../../src/seccomp/profile.js';
 import { HARDENED_TREE } from '../helpers/fixture.js';
+import { kimigayoTree } from '../helpers/trees.js';
 
 // Loads compiled x86_64 programs into the running kernel with `bwrap --seccomp FD` (bubblewrap)
 // and runs real programs under them: a small static C probe built here with gcc, Debian's
@@ -38,12 +39,13 @@ function profileOf(json: object): SeccompProfile {
   return parsed.profile as SeccompProfile;
 }
 
-function runUnder(profile: SeccompProfile, command: string[]): Run {
+/** Runs `command` under the compiled profile, with `root` (read-only) as the file system root. */
+function runUnder(profile: SeccompProfile, command: string[], root = '/'): Run {
   const programFile = path.join(work, `filter-${Math.random().toString(36).slice(2)}.bpf`);
   fs.writeFileSync(programFile, encodeProgram(compileProfile(profile, { machine: 'x86_64', environment: { caps: new Set() } }).program));
   const fd = fs.openSync(programFile, 'r');
   try {
-    const result = spawnSync('bwrap', ['--ro-bind', '/', '/', '--dev', '/dev', '--proc', '/proc', '--seccomp', '3', ...command], {
+    const result = spawnSync('bwrap', ['--ro-bind', root, '/', '--dev', '/dev', '--proc', '/proc', '--seccomp', '3', ...command], {
       stdio: ['ignore', 'pipe', 'pipe', fd],
       encoding: 'utf8',
     });
@@ -202,5 +204,28 @@ describe('moby default profile under bwrap', () => {
   it('returns ENOSYS for clone3', () => {
     assert.equal(runUnder(profile, [probe, nr('clone3'), '0', '0']).stdout.trim(), 'errno 38');
     assert.equal(runUnder(profile, [probe, 'thread']).stdout.trim(), 'ok thread');
+  });
+});
+
+describe('Kimigayo musl loader under bwrap', () => {
+  // Kimigayo's musl dynamic loader, run as a program, starts musl and prints its usage.
+  const loader = '/lib/ld-musl-x86_64.so.1';
+
+  it('starts under the minimal profile', () => {
+    const profile = profileOf(generateProfile({ base: 'minimal', allow: [], deny: [], arches: ['SCMP_ARCH_X86_64'] }));
+    const result = runUnder(profile, [loader], kimigayoTree());
+    assert.match(result.stderr, /^musl libc \(x86_64\)/);
+  });
+
+  it('cannot start under the guide example', () => {
+    const guide = {
+      defaultAction: 'SCMP_ACT_ERRNO',
+      architectures: ['SCMP_ARCH_X86_64'],
+      syscalls: [{ names: ['read', 'write', 'open', 'close', 'stat', 'fstat', 'socket', 'bind', 'listen', 'accept'], action: 'SCMP_ACT_ALLOW' }],
+    };
+    const result = runUnder(profileOf(guide), [loader], kimigayoTree());
+    // The filter is in force from bwrap's execvp on, and the example does not allow execve.
+    assert.match(result.stderr, /execvp .*: Operation not permitted/);
+    assert.doesNotMatch(result.stderr, /musl libc/);
   });
 });
