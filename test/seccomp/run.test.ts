@@ -108,6 +108,22 @@ describe('compiled filter under bwrap', () => {
     assert.equal(result.stdout, '');
   });
 
+  it('kills the thread on SCMP_ACT_KILL', () => {
+    const result = runUnder(minimalWith([{ names: ['getppid'], action: 'SCMP_ACT_KILL' }]), [probe, nr('getppid')]);
+    assert.equal(result.status, KILLED_BY_SIGSYS);
+    assert.equal(result.stdout, '');
+  });
+
+  it('sends SIGSYS on SCMP_ACT_TRAP', () => {
+    const result = runUnder(minimalWith([{ names: ['getppid'], action: 'SCMP_ACT_TRAP' }]), [probe, nr('getppid')]);
+    assert.equal(result.status, KILLED_BY_SIGSYS);
+  });
+
+  it('lets SCMP_ACT_LOG calls run', () => {
+    const result = runUnder(minimalWith([{ names: ['getppid'], action: 'SCMP_ACT_LOG' }]), [probe, nr('getppid')]);
+    assert.match(result.stdout, /^ok \d+$/m);
+  });
+
   it('tests argument conditions', () => {
     const profile = minimalWith([{ names: ['getpriority'], action: 'SCMP_ACT_ALLOW', args: [{ index: 0, value: 0, op: 'SCMP_CMP_EQ' }] }]);
     assert.match(runUnder(profile, [probe, nr('getpriority'), '0', '0']).stdout, /^ok /);
