@@ -1,9 +1,12 @@
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import { describe, it } from 'node:test';
+import fc from 'fast-check';
 import type { Finding } from '../../src/lint/types.js';
+import { CompileError, compileProfile } from '../../src/seccomp/compile.js';
 import { generateProfile } from '../../src/seccomp/generate.js';
 import { lintSeccomp, seccompLinter } from '../../src/seccomp/lint.js';
+import { parseProfile } from '../../src/seccomp/profile.js';
 
 function lint(content: string | object): Finding[] {
   return lintSeccomp({ path: 'p.json', content: typeof content === 'string' ? content : JSON.stringify(content, null, 2), options: {} });
@@ -239,5 +242,70 @@ describe('seccomp lint without tables', () => {
     assert.equal(findings.length, 1);
     assert.equal(findings[0]?.severity, 'info');
     assert.equal(findings[0]?.value, 'SCMP_ARCH_S390X');
+  });
+});
+
+describe('seccomp lint on random input', () => {
+  const action = fc.constantFrom('SCMP_ACT_ALLOW', 'SCMP_ACT_ERRNO', 'SCMP_ACT_KILL', 'SCMP_ACT_LOG', 'SCMP_ACT_TRACE', 'SCMP_ACT_BOGUS');
+  const name = fc.constantFrom('read', 'open', 'openat', 'clone3', 'ptrace', 'mmap2', 'nosuch', '');
+  const arch = fc.constantFrom('SCMP_ARCH_X86_64', 'SCMP_ARCH_AARCH64', 'SCMP_ARCH_X86', 'SCMP_ARCH_X32', 'SCMP_ARCH_ARM', 'SCMP_ARCH_S390X', 'bogus');
+  const value = fc.oneof(fc.integer(), fc.string(), fc.constant(null), fc.boolean());
+  const arg = fc.record({ index: fc.oneof(fc.integer({ min: -1, max: 7 }), value), value: fc.oneof(fc.nat(), value), op: fc.oneof(fc.constantFrom('SCMP_CMP_EQ', 'SCMP_CMP_MASKED_EQ', 'SCMP_CMP_GT'), value) }, { requiredKeys: [] });
+  const rule = fc.record(
+    {
+      names: fc.oneof(fc.array(name, { maxLength: 4 }), value),
+      action: fc.oneof(action, value),
+      errnoRet: fc.oneof(fc.integer({ min: -1, max: 5000 }), value),
+      args: fc.oneof(fc.array(arg, { maxLength: 3 }), value),
+      includes: fc.oneof(fc.record({ arches: fc.array(fc.constantFrom('amd64', 'arm64', 'x32', 's390x', 'nope')), caps: fc.array(fc.constantFrom('CAP_SYS_ADMIN', 'bad')), minKernel: fc.constantFrom('4.8', 'x') }, { requiredKeys: [] }), value),
+    },
+    { requiredKeys: [] },
+  );
+  const profile = fc.record(
+    {
+      defaultAction: fc.oneof(action, value),
+      defaultErrnoRet: fc.oneof(fc.integer({ min: -1, max: 5000 }), value),
+      architectures: fc.oneof(fc.array(arch, { maxLength: 3 }), value),
+      archMap: fc.oneof(fc.array(fc.record({ architecture: arch, subArchitectures: fc.oneof(fc.array(arch, { maxLength: 2 }), fc.constant(null)) }), { maxLength: 2 }), value),
+      syscalls: fc.oneof(fc.array(rule, { maxLength: 4 }), value),
+    },
+    { requiredKeys: [] },
+  );
+
+  it('never throws on profile-like JSON', () => {
+    fc.assert(
+      fc.property(profile, (json) => {
+        const findings = lint(json);
+        for (const finding of findings) {
+          assert.ok(finding.line !== undefined && finding.line >= 1);
+          assert.ok(finding.message.en.length > 0 && finding.message.ja.length > 0);
+        }
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('never throws on arbitrary text', () => {
+    fc.assert(
+      fc.property(fc.string({ maxLength: 200 }), (content) => {
+        lint(content);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('compiles every profile without errors', () => {
+    fc.assert(
+      fc.property(profile, fc.constantFrom('x86_64', 'aarch64'), (json, machine) => {
+        const parsed = parseProfile(JSON.stringify(json), 'p.json');
+        if (parsed.profile === undefined || parsed.findings.some((finding) => finding.severity === 'error')) return;
+        try {
+          compileProfile(parsed.profile, { machine, environment: { caps: new Set() } });
+        } catch (error) {
+          assert.ok(error instanceof CompileError, String(error));
+        }
+      }),
+      { numRuns: 500 },
+    );
   });
 });
