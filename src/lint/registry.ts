@@ -1,3 +1,4 @@
+import { composeLinter, daemonJsonLinter, dockerRunLinter } from '../docker/linters.js';
 import { seccompLinter } from '../seccomp/lint.js';
 import type { Linter } from './types.js';
 
@@ -5,7 +6,7 @@ import type { Linter } from './types.js';
  * Every linter the `lint` command knows. A module adds its linter to this list; the order only
  * matters for `lint --help`, since detection takes the best score.
  */
-export const LINTERS: Linter[] = [seccompLinter];
+export const LINTERS: Linter[] = [daemonJsonLinter, composeLinter, dockerRunLinter, seccompLinter];
 
 export function linterByType(type: string): Linter | undefined {
   return LINTERS.find((linter) => linter.type === type);

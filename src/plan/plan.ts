@@ -116,11 +116,18 @@ export function makePlan(target: Target, options: PlanOptions): Plan {
     if (!REMEDIES.some(([kind]) => kind === result.control.check.kind)) manual.push(result);
   }
 
+  // A remedy that found nothing it could change (the service is not installed, the rule file is
+  // missing) leaves its control to the operator.
+  const changes = overlay.changes();
+  const touched = new Set([...changes.flatMap((change) => change.reasons), ...context.runtime.map((step) => step.controlId)]);
+  for (const result of toFix) {
+    if (!manual.includes(result) && !touched.has(result.control.id)) manual.push(result);
+  }
+
   const after = runAudit(overlayTarget, auditOptions);
   const remediable = new Set(toFix.filter((result) => !manual.includes(result)).map((result) => result.control.id));
   const unresolved = after.results.filter((result) => remediable.has(result.control.id) && failing(result));
 
-  const changes = overlay.changes();
   const prepared = prepareChanges(target.fs.root, changes);
   const files: FilePlan[] = prepared.map((item) => {
     const reasons = changes.find((change) => change.path === item.change.path)?.reasons ?? [];

@@ -1,4 +1,5 @@
 import type { CheckSpec } from '../catalog/types.js';
+import { remedyDockerDaemon } from './docker.js';
 import { remedyFileModes } from './filemode.js';
 import { remedyMounts } from './fstab.js';
 import { remedyModules } from './modprobe.js';
@@ -19,6 +20,7 @@ export const REMEDIES: ReadonlyArray<[CheckSpec['kind'], Remedy]> = [
   ['module', remedyModules],
   ['mount', remedyMounts],
   ['sshd', remedySshd],
+  ['docker-daemon', remedyDockerDaemon],
   // After the remedies that write rule files, because the firewall service needs one to start.
   ['service-enabled', remedyServicesEnabled],
 ];

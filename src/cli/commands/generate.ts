@@ -1,11 +1,12 @@
 import type { RegisterCommand } from '../common.js';
 import { registerGenerateSeccomp } from './generate-seccomp.js';
+import { registerGenerateDaemonJson, registerGenerateDockerRun } from './generateDocker.js';
 
 /**
  * Generators of the guide's artefacts. Each adds one subcommand under `generate`
  * (`generate firewall`, `generate seccomp`, ...) with its own options.
  */
-export const GENERATORS: RegisterCommand[] = [registerGenerateSeccomp];
+export const GENERATORS: RegisterCommand[] = [registerGenerateDockerRun, registerGenerateDaemonJson, registerGenerateSeccomp];
 
 export const registerGenerate: RegisterCommand = (program, context) => {
   const generate = program
