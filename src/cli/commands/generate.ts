@@ -1,4 +1,5 @@
 import type { RegisterCommand } from '../common.js';
+import { registerGenerateSeccomp } from './generate-seccomp.js';
 import { registerGenerateDaemonJson, registerGenerateDockerRun } from './generateDocker.js';
 import { registerGenerateAuditRules } from './generate-audit-rules.js';
 import { registerGenerateGrubPassword } from './generate-grub-password.js';
@@ -7,7 +8,13 @@ import { registerGenerateGrubPassword } from './generate-grub-password.js';
  * Generators of the guide's artefacts. Each adds one subcommand under `generate`
  * (`generate firewall`, `generate seccomp`, ...) with its own options.
  */
-export const GENERATORS: RegisterCommand[] = [registerGenerateDockerRun, registerGenerateDaemonJson, registerGenerateAuditRules, registerGenerateGrubPassword];
+export const GENERATORS: RegisterCommand[] = [
+  registerGenerateDockerRun,
+  registerGenerateDaemonJson,
+  registerGenerateAuditRules,
+  registerGenerateGrubPassword,
+  registerGenerateSeccomp,
+];
 
 export const registerGenerate: RegisterCommand = (program, context) => {
   const generate = program
