@@ -15,11 +15,12 @@ cd "$(dirname -- "$0")/.."
 # debootstrap builds the Debian test tree. busybox-static and musl supply the
 # Kimigayo test tree. The rest provide the real programs that tests run
 # against generated files: sshd -t/-T, ssh-keygen, iptables-restore, nft,
-# auditctl, modprobe, sysctl, findmnt, ip, grub-mkconfig, bwrap, hyperfine.
+# auditctl, modprobe, sysctl, findmnt, ip, grub-mkconfig, bwrap, hyperfine,
+# GNU find (the scan tests compare with it), setpriv and unshare.
 PACKAGES=(
     debootstrap busybox-static musl openssh-server openssh-client iptables
     nftables auditd kmod procps util-linux iproute2 grub-common bubblewrap
-    hyperfine
+    hyperfine findutils
 )
 # Daemons that the packages above ship.
 DAEMONS=(sshd auditd)

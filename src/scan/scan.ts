@@ -117,11 +117,14 @@ export async function scanTree(options: ScanOptions): Promise<ScanResult> {
   try {
     rootStats = fs.statSync(root);
   } catch (error) {
+    if (error instanceof Error && 'code' in error && error.code === 'ENOENT') {
+      throw new UsageError(text(`--root ${root}: no such directory; give the root directory of the target`, `--root ${root}: ディレクトリがありません。対象のルートディレクトリを指定してください`));
+    }
     const reason = error instanceof Error ? error.message : String(error);
-    throw new UsageError(text(`${root}: cannot open the root directory (${reason})`, `${root}: ルートディレクトリを開けません(${reason})`));
+    throw new UsageError(text(`--root ${root}: cannot open the root directory (${reason})`, `--root ${root}: ルートディレクトリを開けません(${reason})`));
   }
   if (!rootStats.isDirectory()) {
-    throw new UsageError(text(`${root}: not a directory; give the root directory of the target`, `${root}: ディレクトリではありません。対象のルートディレクトリを指定してください`));
+    throw new UsageError(text(`--root ${root}: not a directory; give the root directory of the target`, `--root ${root}: ディレクトリではありません。対象のルートディレクトリを指定してください`));
   }
 
   const rootFs = new RootFs(root);
