@@ -4,6 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { text } from '../core/text.js';
 import { loadAccounts } from '../model/accounts.js';
+import type { Accounts } from '../model/accounts.js';
 import { RootFs } from '../target/rootfs.js';
 import { readOsRelease, UsageError } from '../target/target.js';
 import { walkInThread, walkInWorkers } from './pool.js';
@@ -13,7 +14,7 @@ import { loadSetIdPrograms, isShellEscape } from './programs.js';
 import type { SetIdPrograms } from './programs.js';
 import type { ScanEntry, ScanLists, ScanResult } from './types.js';
 import { LIST_NAMES, LIST_OF_CATEGORY, SCAN_FORMAT_VERSION } from './types.js';
-import type { HostPath, RawEntry, WalkConfig, WalkTask } from './walker.js';
+import type { HostPath, RawEntry, WalkConfig, WalkPartial, WalkTask } from './walker.js';
 
 export interface ScanOptions {
   /** Host path of the target's root; `/` for the live host. */
@@ -106,11 +107,19 @@ function defaultThreads(): number {
   return Math.max(1, Math.min(2, cores));
 }
 
-/**
- * Walk the target once and sort every entry into the SUID, SGID, world-writable and orphan
- * lists. Owners are looked up in the target's own /etc/passwd and /etc/group.
- */
-export async function scanTree(options: ScanOptions): Promise<ScanResult> {
+/** Everything a walk needs, worked out before it starts. */
+interface PreparedScan {
+  root: string;
+  started: bigint;
+  config: WalkConfig;
+  start: WalkTask;
+  accounts: Accounts;
+  orphanCheck: boolean;
+  osFamily: string;
+  programs: SetIdPrograms;
+}
+
+function prepareScan(options: ScanOptions): PreparedScan {
   const started = process.hrtime.bigint();
   const root = path.resolve(options.root);
   let rootStats: fs.Stats;
@@ -130,54 +139,82 @@ export async function scanTree(options: ScanOptions): Promise<ScanResult> {
   const rootFs = new RootFs(root);
   const accounts = loadAccounts(rootFs);
   const orphanCheck = accounts.hasPasswd && accounts.hasGroup;
-  const osFamily = readOsRelease(rootFs).family;
-  const programs = options.programs ?? loadSetIdPrograms();
   const crossMounts = options.crossMounts ?? false;
-
   const config: WalkConfig = {
     rootDev: rootStats.dev,
     crossMounts,
     excluded: EXCLUDED_DIRS.map((dir) => hostPathOf(root, dir)),
     buckets: CONTAINER_STORAGE_DIRS.map((dir) => hostPathOf(root, dir)),
     // Without the account files every entry would be an orphan; the result says the check did not run.
-    knownUids: orphanCheck ? accounts.uids() : [],
-    knownGids: orphanCheck ? accounts.gids() : [],
+    checkOwners: orphanCheck,
+    knownUids: accounts.uids(),
+    knownGids: accounts.gids(),
     mountTypes: crossMounts ? readMountTypes() : {},
   };
-  const start: WalkTask = { path: root, dev: rootStats.dev, bucket: -1 };
-  const threads = options.threads ?? defaultThreads();
-  const partial = threads <= 1 ? walkInThread(config, start, options.onProgress) : await walkInWorkers(config, start, threads, options.onProgress);
+  return {
+    root,
+    started,
+    config,
+    start: { path: root, dev: rootStats.dev, bucket: -1 },
+    accounts,
+    orphanCheck,
+    osFamily: readOsRelease(rootFs).family,
+    programs: options.programs ?? loadSetIdPrograms(),
+  };
+}
 
+function finishScan(prepared: PreparedScan, partial: WalkPartial): ScanResult {
+  const { root, accounts, programs, osFamily } = prepared;
   const lists: ScanLists = { suid: [], sgid: [], worldWritable: [], worldWritableDirs: [], orphans: [] };
   for (const raw of partial.entries) {
     const entry = toEntry(root, raw, accounts);
-    const categories = orphanCheck ? raw.categories : raw.categories.filter((category) => category !== 'orphan');
-    const setId = categories.includes('suid') || categories.includes('sgid');
+    const setId = raw.categories.includes('suid') || raw.categories.includes('sgid');
     const detailed: ScanEntry = setId ? { ...entry, ...hashFile(raw.path), ...setIdFlags(entry, programs, osFamily) } : entry;
-    for (const category of categories) lists[LIST_OF_CATEGORY[category]].push(detailed);
+    for (const category of raw.categories) lists[LIST_OF_CATEGORY[category]].push(detailed);
   }
   for (const name of LIST_NAMES) lists[name].sort(compareBytes);
 
-  const main = partial.main;
-  let entries = main.entries;
+  let entries = partial.main.entries;
   for (const counts of partial.buckets) entries += counts.entries;
+  const containerStorage: ScanResult['containerStorage'] = [];
+  CONTAINER_STORAGE_DIRS.forEach((dir, index) => {
+    const counts = partial.buckets[index];
+    if (counts !== undefined && counts.entries > 0) containerStorage.push({ path: dir, counts });
+  });
   return {
     formatVersion: SCAN_FORMAT_VERSION,
     root,
     osFamily,
-    crossMounts,
-    orphanCheck,
+    crossMounts: prepared.config.crossMounts,
+    orphanCheck: prepared.orphanCheck,
     entries,
     vanished: partial.vanished,
-    durationMs: Number(process.hrtime.bigint() - started) / 1e6,
+    durationMs: Number(process.hrtime.bigint() - prepared.started) / 1e6,
     ...lists,
-    containerStorage: CONTAINER_STORAGE_DIRS.map((dir, index) => ({ path: dir, counts: partial.buckets[index] as ScanResult['containerStorage'][number]['counts'] })).filter((item) => item.counts.entries > 0),
+    containerStorage,
     skipped: partial.skipped.map((dir) => ({ ...pathFields(targetPathOf(root, dir.path)), reason: dir.reason, ...(dir.fsType === undefined ? {} : { fsType: dir.fsType }) })),
     errors: partial.errors.map((error) => ({ ...pathFields(targetPathOf(root, error.path)), code: error.code })),
   };
 }
 
-function toEntry(root: string, raw: RawEntry, accounts: ReturnType<typeof loadAccounts>): ScanEntry {
+/**
+ * Walk the target once and sort every entry into the SUID, SGID, world-writable and orphan
+ * lists. Owners are looked up in the target's own /etc/passwd and /etc/group.
+ */
+export async function scanTree(options: ScanOptions): Promise<ScanResult> {
+  const prepared = prepareScan(options);
+  const threads = options.threads ?? defaultThreads();
+  const partial = threads <= 1 ? walkInThread(prepared.config, prepared.start, options.onProgress) : await walkInWorkers(prepared.config, prepared.start, threads, options.onProgress);
+  return finishScan(prepared, partial);
+}
+
+/** scanTree in the calling thread, for callers that cannot wait, such as the audit engine. */
+export function scanTreeSync(options: Omit<ScanOptions, 'threads'>): ScanResult {
+  const prepared = prepareScan(options);
+  return finishScan(prepared, walkInThread(prepared.config, prepared.start, options.onProgress));
+}
+
+function toEntry(root: string, raw: RawEntry, accounts: Accounts): ScanEntry {
   const entry: ScanEntry = { ...pathFields(targetPathOf(root, raw.path)), mode: raw.mode, uid: raw.uid, gid: raw.gid, size: raw.size };
   const user = accounts.userName(raw.uid);
   const group = accounts.groupName(raw.gid);
@@ -188,6 +225,7 @@ function toEntry(root: string, raw: RawEntry, accounts: ReturnType<typeof loadAc
 
 function setIdFlags(entry: ScanEntry, programs: SetIdPrograms, osFamily: string): Pick<ScanEntry, 'shellEscape' | 'expected'> {
   const name = entry.path.slice(entry.path.lastIndexOf('/') + 1);
-  const expectedPaths = programs.expected[osFamily] ?? [];
+  // A family without its own list (`other`) accepts what any listed family ships.
+  const expectedPaths = programs.expected[osFamily] ?? Object.values(programs.expected).flat();
   return { shellEscape: isShellEscape(name, programs), expected: entry.pathBase64 === undefined && expectedPaths.includes(entry.path) };
 }

@@ -60,6 +60,8 @@ export interface WalkConfig {
   excluded: string[];
   /** Host paths of container storage; index = bucket number. */
   buckets: string[];
+  /** False when the target has no account files: then no entry is an orphan. */
+  checkOwners: boolean;
   knownUids: number[];
   knownGids: number[];
   /** File system type by mount point host path (from /proc/self/mountinfo), consulted only at device changes. */
@@ -190,7 +192,7 @@ export class SubtreeWalker {
     const mode = stats.mode;
     const type = mode & S_IFMT;
     let categories: Category[] | undefined;
-    if (!this.uids.has(stats.uid) || !this.gids.has(stats.gid)) categories = ['orphan'];
+    if (this.config.checkOwners && (!this.uids.has(stats.uid) || !this.gids.has(stats.gid))) categories = ['orphan'];
     if (type === S_IFREG) {
       if ((mode & 0o6002) !== 0) {
         categories ??= [];

@@ -256,7 +256,7 @@ describe('scan', () => {
   });
 
   test('directory gone before listing counts as vanished', () => {
-    const walker = new SubtreeWalker({ rootDev: 0, crossMounts: false, excluded: [], buckets: [], knownUids: [], knownGids: [], mountTypes: {} });
+    const walker = new SubtreeWalker({ rootDev: 0, crossMounts: false, excluded: [], buckets: [], checkOwners: true, knownUids: [], knownGids: [], mountTypes: {} });
     walker.stack.push({ path: path.join(root, 'no-such-dir'), dev: 0, bucket: -1 });
     walker.step();
     assert.equal(walker.partial.vanished, 1);
