@@ -9,8 +9,8 @@ import { fileURLToPath } from 'node:url';
  * walk `find ROOT -xdev -printf '%m %U %G\n'` (the practical floor) and the guide's four find
  * commands. Trees: this machine's / and a generated tree of 1,000,114 entries, which is made
  * after / is measured and removed at the end so that it does not count in the / figures.
- * Every command runs under GNU time for wall time, CPU time and peak memory; the figure per
- * command is the median over the rounds, and the rounds interleave the commands.
+ * Every command runs under GNU time for wall time, CPU time and peak memory. The figure per
+ * command is the median over the rounds, and each round runs every command once.
  */
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const TIME = '/usr/bin/time';

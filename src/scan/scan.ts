@@ -65,7 +65,7 @@ function targetPathOf(root: string, hostPath: HostPath): HostPath {
   return rest.length === 0 ? '/' : rest;
 }
 
-/** The JSON-safe path fields of an entry: the exact string, or an escaped string plus the bytes. */
+/** Build the JSON path fields of an entry: the exact string, or an escaped string plus the bytes. */
 export function pathFields(targetPath: HostPath): { path: string; pathBase64?: string } {
   if (typeof targetPath === 'string') return { path: targetPath };
   return { path: escapePath(targetPath), pathBase64: targetPath.toString('base64') };
@@ -145,7 +145,7 @@ function prepareScan(options: ScanOptions): PreparedScan {
     crossMounts,
     excluded: EXCLUDED_DIRS.map((dir) => hostPathOf(root, dir)),
     buckets: CONTAINER_STORAGE_DIRS.map((dir) => hostPathOf(root, dir)),
-    // Without the account files every entry would be an orphan; the result says the check did not run.
+    // Without the account files every entry would be an orphan, so the result reports that the check did not run.
     checkOwners: orphanCheck,
     knownUids: accounts.uids(),
     knownGids: accounts.gids(),

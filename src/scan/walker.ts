@@ -1,12 +1,12 @@
 import * as fs from 'node:fs';
 
 /**
- * A host path. Names that are valid UTF-8 stay strings (the fast case); a name with bytes that
- * are not UTF-8 makes its path, and the paths below it, a Buffer, so every byte survives.
+ * A host path. Names that are valid UTF-8 stay strings, which is the fast case. A name with
+ * bytes that are not UTF-8 makes its path and the paths below it a Buffer, so every byte survives.
  */
 export type HostPath = string | Buffer;
 
-/** What a found entry is reported for. Regular files only for the set-id and world-writable lists. */
+/** Category of a reported entry. The set-id and world-writable categories take regular files only. */
 export type Category = 'suid' | 'sgid' | 'worldWritable' | 'worldWritableDir' | 'orphan';
 
 export const CATEGORIES: readonly Category[] = ['suid', 'sgid', 'worldWritable', 'worldWritableDir', 'orphan'];
@@ -108,8 +108,8 @@ function joinPath(dir: HostPath, name: HostPath): HostPath {
 }
 
 /**
- * List a directory. Names are read as strings; only when one decodes to U+FFFD is the
- * directory read again as bytes, and the names that do not survive UTF-8 decoding stay Buffers.
+ * List a directory. Names are read as strings, and only when one decodes to U+FFFD is the
+ * directory read again as bytes. Names that do not survive UTF-8 decoding stay Buffers.
  */
 function listNames(dir: HostPath): HostPath[] {
   const names = fs.readdirSync(dir);
@@ -125,6 +125,10 @@ function listNames(dir: HostPath): HostPath[] {
  * Lists directories and classifies every entry below them with one lstat each, without
  * recursion (a stack of tasks), so tree depth is limited only by path length. Symbolic links
  * are never followed: lstat reports the link itself and only real directories are entered.
+ *
+ * NOTE: Node has no openat(), so every call takes a full path. Below a path of PATH_MAX (4096)
+ * bytes the walk stops with an ENAMETOOLONG error where GNU find goes on. A directory replaced
+ * by a symbolic link between its lstat and its readdir would be listed through the link.
  */
 export class SubtreeWalker {
   private readonly config: WalkConfig;

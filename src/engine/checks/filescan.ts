@@ -10,7 +10,7 @@ import { fail, notApplicable, pass } from '../types.js';
 /** Evidence lines per control; `kimigayo-harden scan` lists every entry. */
 const MAX_EVIDENCE = 20;
 
-/** One walk per audit, in the audit's thread, shared by the four file-scan controls. */
+/** Scan the target once per audit, in the audit's thread; the four file-scan controls share the result. */
 function scanResult(context: AuditContext): ScanResult {
   return context.model('file-scan', () => scanTreeSync({ root: context.target.fs.root }));
 }
