@@ -14,6 +14,7 @@ import type { ScanEntry, ScanLists, ScanResult } from '../../src/scan/types.js';
 import { LIST_NAMES } from '../../src/scan/types.js';
 import { SubtreeWalker } from '../../src/scan/walker.js';
 import { applyFileChanges, rollbackTransaction } from '../../src/txn/index.js';
+import { debianTree, kimigayoTree } from '../helpers/trees.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const cli = path.join(repoRoot, 'bin/kimigayo-harden.js');
@@ -399,12 +400,34 @@ describe('scan', () => {
   });
 
   test('permission errors are reported, walk goes on', () => {
-    // As root every directory can be read, so the CLI runs as nobody here.
-    const result = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, cli, 'scan', '--root', root, '--format', 'json'], { maxBuffer: 64 << 20 });
+    // Root reads every directory through CAP_DAC_OVERRIDE and CAP_DAC_READ_SEARCH, so the CLI
+    // runs without them: then mode 000 stops it as it would stop any user.
+    const result = spawnSync('setpriv', ['--bounding-set=-dac_override,-dac_read_search', process.execPath, cli, 'scan', '--root', root, '--format', 'json'], { maxBuffer: 64 << 20 });
     assert.equal(result.status, 1, result.stderr.toString());
     const json = JSON.parse(result.stdout.toString()) as ScanResult;
     assert.deepEqual(json.errors.map((error) => [error.path, error.code]), [['/srv/closed', 'EACCES']]);
     assert.ok(json.suid.some((entry) => entry.path === '/usr/bin/su'), 'the rest of the tree is still scanned');
+  });
+
+  test('JSON mode draws no progress', async () => {
+    let stderr = '';
+    const code = await main(['scan', '--root', root, '--format', 'json'], { stdout: () => undefined, stderr: (chunk) => (stderr += chunk), env: {}, stdoutIsTty: true, stderrIsTty: true });
+    assert.equal(code, 1);
+    assert.equal(stderr, '');
+  });
+
+  test('cached Debian and Kimigayo trees', async () => {
+    const debian = await scanTree({ root: debianTree() });
+    assert.equal(debian.osFamily, 'debian');
+    assert.ok(debian.suid.some((entry) => entry.path === '/usr/bin/su'));
+    assert.deepEqual([...debian.suid, ...debian.sgid].filter((entry) => entry.expected !== true).map((entry) => entry.path), []);
+    assert.deepEqual(debian.orphans, []);
+
+    const kimigayo = await scanTree({ root: kimigayoTree() });
+    assert.equal(kimigayo.osFamily, 'alpine');
+    assert.deepEqual(kimigayo.suid, [], 'the Kimigayo image ships no SUID file');
+    assert.deepEqual(kimigayo.sgid, []);
+    assert.deepEqual(kimigayo.orphans, []);
   });
 
   test('xdev stops at a tmpfs, all-mounts enters it', () => {
