@@ -19,10 +19,10 @@ import { debianTree, kimigayoTree } from '../helpers/trees.js';
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const cli = path.join(repoRoot, 'bin/kimigayo-harden.js');
 
-/** Owners that the fixture's own /etc/passwd and /etc/group know; the host's accounts differ. */
+/** Accounts of the fixture's own /etc/passwd and /etc/group, which differ from the host's. */
 const TARGET_PASSWD = 'root:x:0:0:root:/root:/bin/sh\nalice:x:1500:1500::/home/alice:/bin/sh\n';
 const TARGET_GROUP = 'root:x:0:\nalice:x:1500:\n';
-/** uid 100 and gid 100 exist on a Debian host (_apt, users) but not in the fixture. */
+/** Debian hosts usually have uid 100 (a system account) and gid 100 (users); the fixture has neither. */
 const HOST_ONLY_ID = 100;
 const DEPTH = 1500;
 
