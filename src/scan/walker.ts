@@ -79,6 +79,7 @@ export interface WalkPartial {
   buckets: BucketCounts[];
 }
 
+const LSTAT_OPTIONS = { throwIfNoEntry: false } as const;
 const S_IFMT = 0o170000;
 const S_IFDIR = 0o040000;
 const S_IFREG = 0o100000;
@@ -175,14 +176,19 @@ export class SubtreeWalker {
       return true;
     }
     const counts = task.bucket < 0 ? this.partial.main : (this.partial.buckets[task.bucket] as BucketCounts);
-    for (const name of names) this.visit(joinPath(task.path, name), task, counts);
+    if (typeof task.path === 'string') {
+      const prefix = task.path.endsWith('/') ? task.path : task.path + '/';
+      for (const name of names) this.visit(typeof name === 'string' ? prefix + name : joinPath(task.path, name), task, counts);
+    } else {
+      for (const name of names) this.visit(joinPath(task.path, name), task, counts);
+    }
     return true;
   }
 
   private visit(path: HostPath, parent: WalkTask, counts: BucketCounts): void {
     let stats: fs.Stats | undefined;
     try {
-      stats = fs.lstatSync(path, { throwIfNoEntry: false });
+      stats = fs.lstatSync(path, LSTAT_OPTIONS);
     } catch (error) {
       this.partial.errors.push({ path, code: errnoCode(error) });
       return;
