@@ -13,7 +13,7 @@ export interface Accounts {
   /** Every uid in /etc/passwd and every gid in /etc/group of the target. */
   uids(): number[];
   gids(): number[];
-  /** Whether the target has each file at all; a scan without them cannot tell orphans. */
+  /** Whether the target has each file at all. Without them a scan cannot detect orphans. */
   hasPasswd: boolean;
   hasGroup: boolean;
   problems: Problem[];

@@ -6,7 +6,7 @@ export function pathBytes(path: HostPath): Buffer {
 }
 
 /**
- * Make a path safe to print on one terminal line: backslash, control characters (newline
+ * Make a path safe to print on one terminal line. Backslash, control characters (newline
  * included) and bytes that are not valid UTF-8 become escapes such as `\n` and `\xff`, so no
  * name can start a new line or inject terminal escape sequences.
  */

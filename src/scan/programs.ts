@@ -47,7 +47,7 @@ export function loadSetIdPrograms(file = DEFAULT_SETID_PROGRAMS): SetIdPrograms 
   return { expected, shellEscape: { names: data.shellEscape.names, patterns } };
 }
 
-/** Whether a program of this file name gives a shell or file access when it runs set-id. */
+/** Tell whether a program of this file name gives a shell or file access when it runs set-id. */
 export function isShellEscape(name: string, programs: SetIdPrograms): boolean {
   return programs.shellEscape.names.includes(name) || programs.shellEscape.patterns.some((pattern) => pattern.test(name));
 }

@@ -23,9 +23,10 @@ export function symbolicMode(mode: number): string {
     const read = (mode >> shift) & 4 ? 'r' : '-';
     const write = (mode >> shift) & 2 ? 'w' : '-';
     const exec = ((mode >> shift) & 1) !== 0;
-    const setBit = (mode & special) !== 0;
-    const x = setBit ? (exec ? execChar : execChar.toUpperCase()) : exec ? 'x' : '-';
-    return read + write + x;
+    let execute = exec ? 'x' : '-';
+    // ls shows a set-id or sticky bit in the execute column, upper case when execute is off.
+    if ((mode & special) !== 0) execute = exec ? execChar : execChar.toUpperCase();
+    return read + write + execute;
   };
   return type + triplet(6, 0o4000, 's') + triplet(3, 0o2000, 's') + triplet(0, 0o1000, 't');
 }
@@ -35,7 +36,7 @@ export function displayPath(entry: { path: string; pathBase64?: string }): strin
   return escapePath(entry.pathBase64 === undefined ? entry.path : Buffer.from(entry.pathBase64, 'base64'));
 }
 
-/** One line per entry, like `ls -l` without link count and time: mode, owner, group, size, path. */
+/** Format one entry like `ls -l` without link count and time: mode, owner, group, size, path. */
 export function entryLine(entry: ScanEntry): string {
   const owner = entry.user ?? String(entry.uid);
   const group = entry.group ?? String(entry.gid);
@@ -49,7 +50,7 @@ function setIdNotes(entry: ScanEntry, lang: Lang): string {
   return notes.length === 0 ? '' : `  [${notes.join(', ')}]`;
 }
 
-/** The findings that make `scan` exit 1: unexpected set-id files and every entry of the other lists. */
+/** Count the findings that make `scan` exit 1: unexpected set-id files and every entry of the other lists. */
 export function countFindings(result: ScanResult): number {
   const unexpectedSetId = new Set([...result.suid, ...result.sgid].filter((entry) => entry.expected === false || entry.shellEscape === true).map((entry) => entry.pathBase64 ?? entry.path));
   return unexpectedSetId.size + result.worldWritable.length + result.worldWritableDirs.length + result.orphans.length;
@@ -95,7 +96,7 @@ export function renderScan(result: ScanResult, lang: Lang, changes?: BaselineCha
   return lines.join('\n') + '\n';
 }
 
-/** The guide's log files, inside the target, with one `entryLine` per entry (plus the sha256 for set-id files). */
+/** Build the guide's log files (target paths) with one `entryLine` per entry, plus the sha256 for set-id files. */
 export function logFiles(result: ScanResult): { path: string; content: string }[] {
   const setIdLine = (entry: ScanEntry): string => `${entryLine(entry)} sha256=${entry.sha256 ?? 'unreadable'}`;
   const lines = (entries: ScanEntry[], format: (entry: ScanEntry) => string): string => entries.map((entry) => format(entry) + '\n').join('');

@@ -7,7 +7,7 @@ export const SCAN_FORMAT_VERSION = 1;
 
 /** One reported entry. Paths are paths inside the target. */
 export interface ScanEntry {
-  /** The exact name when it is valid UTF-8; otherwise an escaped form and `pathBase64` holds the bytes. */
+  /** The exact name when it is valid UTF-8. Otherwise an escaped form, and `pathBase64` contains the bytes. */
   path: string;
   pathBase64?: string;
   /** Type and permission bits as lstat reports them (st_mode). */
@@ -40,7 +40,7 @@ export interface ScanLists {
 
 export const LIST_NAMES: readonly (keyof ScanLists)[] = ['suid', 'sgid', 'worldWritable', 'worldWritableDirs', 'orphans'];
 
-/** Which list each walker category goes to. */
+/** List of each walker category. */
 export const LIST_OF_CATEGORY: Record<Category, keyof ScanLists> = {
   suid: 'suid',
   sgid: 'sgid',
@@ -55,7 +55,7 @@ export interface ScanResult extends ScanLists {
   root: string;
   osFamily: string;
   crossMounts: boolean;
-  /** False when the target has no /etc/passwd or /etc/group, so orphans could not be told. */
+  /** False when the target has no /etc/passwd or /etc/group, so orphans could not be detected. */
   orphanCheck: boolean;
   /** Entries classified, container storage included. */
   entries: number;

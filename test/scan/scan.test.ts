@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { main } from '../../src/cli/main.js';
 import { compareWithBaseline } from '../../src/scan/baseline.js';
 import { escapePath } from '../../src/scan/paths.js';
+import { symbolicMode } from '../../src/scan/render.js';
 import { scanTree } from '../../src/scan/scan.js';
 import { removeSetIdBits } from '../../src/scan/setid.js';
 import type { ScanEntry, ScanLists, ScanResult } from '../../src/scan/types.js';
@@ -251,6 +252,18 @@ describe('scan', () => {
   test('escapePath escapes controls and backslash', () => {
     assert.equal(escapePath('a\\b\u001b[31m'), 'a\\\\b\\x1b[31m');
     assert.equal(escapePath(Buffer.from([0x61, 0xc3, 0xa9, 0xc3, 0x0a])), 'aé\\xc3\\n');
+  });
+
+  test('symbolicMode matches ls', () => {
+    const cases: [number, string][] = [
+      [0o104755, '-rwsr-xr-x'],
+      [0o102755, '-rwxr-sr-x'],
+      [0o104644, '-rwSr--r--'],
+      [0o041777, 'drwxrwxrwt'],
+      [0o041776, 'drwxrwxrwT'],
+      [0o120777, 'lrwxrwxrwx'],
+    ];
+    for (const [mode, expected] of cases) assert.equal(symbolicMode(mode), expected, mode.toString(8));
   });
 
   test('tree deeper than the recursion limit', async () => {
