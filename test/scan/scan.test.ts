@@ -26,6 +26,7 @@ const TARGET_GROUP = 'root:x:0:\nalice:x:1500:\n';
 /** Debian hosts usually have uid 100 (a system account) and gid 100 (users); the fixture has neither. */
 const HOST_ONLY_ID = 100;
 const DEPTH = 1500;
+const WIDE = 40;
 
 const NEWLINE_NAME = 'new\nline';
 const BYTES_NAME = Buffer.concat([Buffer.from('bad'), Buffer.from([0xff, 0xfe]), Buffer.from('name')]);
@@ -88,6 +89,16 @@ function buildFixture(): string {
   fs.symlinkSync('../usr/bin', path.join(root, 'links/bin'));
   fs.symlinkSync('/', path.join(root, 'links/host-root'));
   fs.lchownSync(path.join(root, 'links/bin'), 4242, 4242);
+
+  // Many directories, so that a busy worker splits its stack for the idle one.
+  for (let i = 0; i < WIDE; i++) {
+    for (let j = 0; j < WIDE; j++) {
+      const dir = path.join(root, 'wide', `d${i}`, `e${j}`);
+      fs.mkdirSync(dir, { recursive: true });
+      if ((i * WIDE + j) % 97 === 0) write(dir, 'tool', 0o4755);
+      if ((i * WIDE + j) % 89 === 0) write(dir, 'shared', 0o666, 0, 4343);
+    }
+  }
 
   let deep = path.join(root, 'deep');
   fs.mkdirSync(deep);
