@@ -16,11 +16,12 @@ cd "$(dirname -- "$0")/.."
 # Kimigayo test tree. The rest provide the real programs that tests run
 # against generated files: sshd -t/-T, ssh-keygen, iptables-restore, nft,
 # auditctl, modprobe, sysctl, findmnt, ip, grub-mkconfig, bwrap, hyperfine,
-# GNU find (the scan tests compare with it), setpriv and unshare.
+# docker-compose config, GNU find (the scan tests compare with it), setpriv
+# and unshare.
 PACKAGES=(
     debootstrap busybox-static musl openssh-server openssh-client iptables
     nftables auditd kmod procps util-linux iproute2 grub-common bubblewrap
-    hyperfine findutils
+    hyperfine docker-compose findutils
 )
 # Daemons that the packages above ship.
 DAEMONS=(sshd auditd)
@@ -107,5 +108,33 @@ install_node_modules() {
     npm ci --no-audit --no-fund
 }
 
+# The Docker tests run the docker CLI (option parsing, `run --help`) and read
+# dockerd's help and Debian's docker.service. Installing docker.io would
+# register a daemon and pull in containerd, so the package is only unpacked
+# into a cache directory: nothing is installed and no daemon can start.
+DOCKER_DIR=/var/cache/kimigayo-harden/docker.io
+
+unpack_docker() {
+    local work deb
+    if [ -x "$DOCKER_DIR/usr/bin/docker" ] && [ -x "$DOCKER_DIR/usr/sbin/dockerd" ]; then
+        log "docker.io unpacked in $DOCKER_DIR"
+        return 0
+    fi
+    [ "$(id -u)" -eq 0 ] || fail "docker.io is not unpacked in $DOCKER_DIR; run this script as root to unpack it"
+    work=$(mktemp -d /tmp/kh-docker-io.XXXXXX)
+    log "unpacking docker.io into $DOCKER_DIR"
+    # apt-get download writes as the _apt user when it can; a private
+    # directory only root can write to makes it fall back to root quietly.
+    (cd "$work" && apt-get download docker.io 2>&1 | grep -v '^W: Download is performed unsandboxed' || true)
+    deb=$(find "$work" -maxdepth 1 -name 'docker.io_*.deb' | head -n 1)
+    [ -n "$deb" ] || { rm -rf -- "$work"; fail "apt-get download docker.io fetched nothing; run apt-get update first"; }
+    rm -rf -- "$DOCKER_DIR.tmp"
+    mkdir -p "$DOCKER_DIR.tmp"
+    dpkg-deb -x "$deb" "$DOCKER_DIR.tmp"
+    rm -rf -- "$DOCKER_DIR" "$work"
+    mv -- "$DOCKER_DIR.tmp" "$DOCKER_DIR"
+}
+
 install_packages
+unpack_docker
 install_node_modules

@@ -268,6 +268,9 @@ export const HARDENED_TREE: FixtureSpec = {
   // OpenRC's auditd service loads audit.rules, not rules.d: the rules must be in both.
   '/etc/audit/audit.rules': GUIDE_AUDIT_RULES,
   '/etc/docker/daemon.json': GUIDE_DAEMON_JSON,
+  // userns-remap "default" needs ranges for dockremap, or dockerd does not start.
+  '/etc/subuid': 'dockremap:165536:65536\n',
+  '/etc/subgid': 'dockremap:165536:65536\n',
   '/etc/docker/seccomp.json': GOOD_SECCOMP,
   '/etc/seccomp/httpd.json': GOOD_SECCOMP,
   '/etc/grub.d/40_custom': { content: GRUB_PASSWORD, mode: 0o755 },
@@ -359,6 +362,8 @@ export const WEAK_OVERLAYS: Record<string, { files?: FixtureSpec; profile?: Prof
   'firewall.ipv4.persisted': { files: { '/etc/iptables/rules-save': { remove: true } } },
   'firewall.ipv6.persisted': { files: { '/etc/iptables/rules6-save': { remove: true } }, profile: {} },
   'firewall.ipv6.ruleset': { files: { '/etc/iptables/rules6-save': { remove: true } }, profile: {} },
+  'docker.daemon.startable': { files: { '/etc/conf.d/docker': 'DOCKER_OPTS="--icc=false"\n' } },
+  'docker.daemon.tcp-tls': { files: { '/etc/docker/daemon.json': '{\n  "hosts": ["unix:///var/run/docker.sock", "tcp://0.0.0.0:2375"]\n}\n' } },
 };
 
 /** Files by target path; a string content that starts with `->` makes a symbolic link to the rest. */
