@@ -71,7 +71,9 @@ export function pathFields(targetPath: HostPath): { path: string; pathBase64?: s
   return { path: escapePath(targetPath), pathBase64: targetPath.toString('base64') };
 }
 
-/** sha256 of a file, opened without following a symbolic link that replaced it after the walk. */
+const HASH_BUFFER = Buffer.allocUnsafe(1 << 20);
+
+/** Hash a file with sha256, opened without following a symbolic link that replaced it after the walk. */
 function hashFile(hostPath: HostPath): { sha256?: string; hashError?: string } {
   let fd: number;
   try {
@@ -82,11 +84,10 @@ function hashFile(hostPath: HostPath): { sha256?: string; hashError?: string } {
   try {
     if (!fs.fstatSync(fd).isFile()) return { hashError: 'not a regular file any more' };
     const hash = createHash('sha256');
-    const buffer = Buffer.allocUnsafe(1 << 20);
     for (;;) {
-      const read = fs.readSync(fd, buffer, 0, buffer.length, null);
+      const read = fs.readSync(fd, HASH_BUFFER, 0, HASH_BUFFER.length, null);
       if (read === 0) break;
-      hash.update(buffer.subarray(0, read));
+      hash.update(HASH_BUFFER.subarray(0, read));
     }
     return { sha256: hash.digest('hex') };
   } catch (error) {
@@ -96,10 +97,11 @@ function hashFile(hostPath: HostPath): { sha256?: string; hashError?: string } {
   }
 }
 
-function compareBytes(a: ScanEntry, b: ScanEntry): number {
-  const left = a.pathBase64 === undefined ? Buffer.from(a.path) : Buffer.from(a.pathBase64, 'base64');
-  const right = b.pathBase64 === undefined ? Buffer.from(b.path) : Buffer.from(b.pathBase64, 'base64');
-  return Buffer.compare(left, right);
+/** Sort entries by the bytes of their paths, as `LC_ALL=C sort` would, turning each path into bytes once. */
+function sortByPathBytes(entries: ScanEntry[]): ScanEntry[] {
+  const keyed = entries.map((entry) => ({ entry, key: entry.pathBase64 === undefined ? Buffer.from(entry.path) : Buffer.from(entry.pathBase64, 'base64') }));
+  keyed.sort((a, b) => Buffer.compare(a.key, b.key));
+  return keyed.map((item) => item.entry);
 }
 
 function defaultThreads(): number {
@@ -172,7 +174,7 @@ function finishScan(prepared: PreparedScan, partial: WalkPartial): ScanResult {
     const detailed: ScanEntry = setId ? { ...entry, ...hashFile(raw.path), ...setIdFlags(entry, programs, osFamily) } : entry;
     for (const category of raw.categories) lists[LIST_OF_CATEGORY[category]].push(detailed);
   }
-  for (const name of LIST_NAMES) lists[name].sort(compareBytes);
+  for (const name of LIST_NAMES) lists[name] = sortByPathBytes(lists[name]);
 
   let entries = partial.main.entries;
   for (const counts of partial.buckets) entries += counts.entries;
