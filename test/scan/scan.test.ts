@@ -290,6 +290,31 @@ describe('scan', () => {
     assert.deepEqual(walker.partial.errors, []);
   });
 
+  test('network and pseudo file systems skipped', () => {
+    // No NFS server or second proc mount can run here, so the parent's st_dev is made up: the
+    // walker then sees a mount boundary at every subdirectory and looks up its type in mountTypes.
+    const srv = path.join(root, 'srv');
+    const walker = new SubtreeWalker({
+      rootDev: 1,
+      crossMounts: true,
+      excluded: [],
+      buckets: [],
+      checkOwners: false,
+      knownUids: [],
+      knownGids: [],
+      mountTypes: { [path.join(srv, 'open')]: 'nfs4', [path.join(srv, 'open-sticky')]: 'proc' },
+    });
+    walker.stack.push({ path: srv, dev: 1, bucket: -1 });
+    walker.step();
+    const skipped = walker.partial.skipped.map((dir) => [dir.path, dir.reason, dir.fsType]).sort();
+    assert.deepEqual(skipped, [
+      [path.join(srv, 'open'), 'network-fs', 'nfs4'],
+      [path.join(srv, 'open-sticky'), 'pseudo-fs', 'proc'],
+    ]);
+    const entered = walker.stack.map((task) => task.path);
+    assert.ok(entered.includes(path.join(srv, 'unknown-dir')), 'a local file system with --all-mounts is entered');
+  });
+
   test('container storage is counted, not listed', async () => {
     const storage = fs.mkdtempSync(path.join(os.tmpdir(), `kh-scan-docker-${process.pid}-`));
     try {
