@@ -16,7 +16,8 @@ cd "$(dirname -- "$0")/.."
 # Kimigayo test tree. The rest provide the real programs that tests run
 # against generated files: sshd -t/-T, ssh-keygen, iptables-restore, nft,
 # auditctl, ausyscall, modprobe, sysctl, findmnt, ip, grub-mkconfig,
-# grub-mkpasswd-pbkdf2, bwrap, hyperfine, openssl passwd, docker-compose config.
+# grub-mkpasswd-pbkdf2, bwrap, hyperfine, openssl passwd, docker-compose config,
+# GNU find (the scan tests compare with it), setpriv and unshare.
 # gcc and libc6-dev build the seccomp test probe. The seccomp package supplies
 # libseccomp's scmp_sys_resolver, against which the system call tables are
 # checked. cpp and the linux-libc-dev packages regenerate those tables from the
@@ -24,8 +25,8 @@ cd "$(dirname -- "$0")/.."
 PACKAGES=(
     debootstrap busybox-static musl openssh-server openssh-client iptables
     nftables auditd kmod procps util-linux iproute2 grub-common bubblewrap
-    hyperfine openssl docker-compose gcc libc6-dev seccomp cpp linux-libc-dev
-    linux-libc-dev-arm64-cross linux-libc-dev-armhf-cross
+    hyperfine openssl docker-compose findutils gcc libc6-dev seccomp cpp
+    linux-libc-dev linux-libc-dev-arm64-cross linux-libc-dev-armhf-cross
 )
 # Daemons that the packages above ship.
 DAEMONS=(sshd auditd)

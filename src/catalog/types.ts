@@ -51,6 +51,8 @@ export type CheckSpec =
       expected: string[];
     }
   | { kind: 'file-mode'; path: string; maxMode: number; owner: string; group?: string; allow?: ModeAllowance[] }
+  /** One list of the file system scan must be empty; set-id files on the OS family's allow-list do not count. */
+  | { kind: 'file-scan'; list: FileScanList }
   | {
       kind: 'sysctl';
       key: string;
@@ -73,6 +75,8 @@ export type CheckSpec =
   | { kind: 'grub-password'; file: 'custom' | 'cfg' }
   | { kind: 'seccomp-profiles'; rule: 'parse' | 'default-deny' | 'startable' | 'dangerous' | 'arch-names' }
   | { kind: 'compose'; rule: ComposeRule };
+
+export type FileScanList = 'setid' | 'world-writable' | 'world-writable-dirs' | 'orphans';
 
 export type FirewallFact =
   | 'persisted'

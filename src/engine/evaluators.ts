@@ -4,6 +4,7 @@ import { evaluateGrubPassword } from './checks/boot.js';
 import { evaluateCompose } from './checks/compose.js';
 import { evaluateDockerDaemon, evaluateDockerDaemonFile } from './checks/docker.js';
 import { evaluateFileMode } from './checks/filemode.js';
+import { evaluateFileScan } from './checks/filescan.js';
 import { makeOsSupportEvaluator } from './checks/ossupport.js';
 import type { SupportTable } from './checks/ossupport.js';
 import { evaluateSeccomp } from './checks/seccomp.js';
@@ -25,6 +26,7 @@ export function makeEvaluators(supportTable: SupportTable): EvaluatorTable {
     'service-enabled': evaluateServiceEnabled,
     sshd: evaluateSshd,
     'file-mode': evaluateFileMode,
+    'file-scan': evaluateFileScan,
     sysctl: evaluateSysctl,
     mount: evaluateMount,
     'mount-removable': evaluateRemovableMounts,

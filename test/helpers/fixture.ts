@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import type { Profile } from '../../src/profile/profile.js';
 
 /** A file to create in a fixture tree: content, or a symbolic link, with an optional mode. */
-export type FixtureEntry = string | { content?: string; mode?: number; symlink?: string; dir?: true; remove?: true };
+export type FixtureEntry = string | { content?: string; mode?: number; symlink?: string; dir?: true; remove?: true; uid?: number; gid?: number };
 
 export type FixtureSpec = Record<string, FixtureEntry>;
 
@@ -34,6 +34,8 @@ export function writeTree(root: string, spec: FixtureSpec): void {
     }
     if (entry.dir === true) fs.mkdirSync(hostPath, { recursive: true });
     else fs.writeFileSync(hostPath, entry.content ?? '');
+    // chown clears set-id bits, so the owner is set before the mode.
+    if (entry.uid !== undefined || entry.gid !== undefined) fs.chownSync(hostPath, entry.uid ?? 0, entry.gid ?? 0);
     if (entry.mode !== undefined) fs.chmodSync(hostPath, entry.mode);
   }
 }
@@ -301,6 +303,9 @@ export const WEAK_TREE: FixtureSpec = {
   '/etc/group': { content: GROUP, mode: 0o666 },
   '/etc/shadow': { content: 'root:*:19000:0:99999:7:::\n', mode: 0o644 },
   '/etc/gshadow': { content: 'root:*::\n', mode: 0o644 },
+  '/usr/bin/vim.basic': { content: 'an editor that can start a shell\n', mode: 0o4755 },
+  '/srv/upload': { dir: true, mode: 0o777 },
+  '/srv/left-behind': { content: 'owned by a removed account\n', uid: 4242, gid: 4242 },
   '/sbin/openrc': { content: '#!/bin/sh\n', mode: 0o755 },
   '/etc/init.d/telnetd': { content: '#!/sbin/openrc-run\n', mode: 0o755 },
   '/etc/init.d/vsftpd': { content: '#!/sbin/openrc-run\n', mode: 0o755 },

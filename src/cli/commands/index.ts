@@ -4,6 +4,7 @@ import { registerChange } from './change.js';
 import { registerCompile } from './compile.js';
 import { registerGenerate } from './generate.js';
 import { registerLint } from './lint.js';
+import { registerScan } from './scan.js';
 
 /** Subcommands in the order `kimigayo-harden --help` lists them. */
-export const COMMANDS: RegisterCommand[] = [registerAudit, registerChange, registerLint, registerGenerate, registerCompile];
+export const COMMANDS: RegisterCommand[] = [registerAudit, registerChange, registerScan, registerLint, registerGenerate, registerCompile];
