@@ -2,6 +2,7 @@ import type { CheckSpec } from '../catalog/types.js';
 import { remedyAuditRules } from './audit.js';
 import { remedyDockerDaemon } from './docker.js';
 import { remedyFileModes } from './filemode.js';
+import { remedyFileScan } from './filescan.js';
 import { remedyMounts } from './fstab.js';
 import { remedyModules } from './modprobe.js';
 import { remedyServicesDisabled, remedyServicesEnabled } from './services.js';
@@ -16,6 +17,7 @@ import type { Remedy } from './types.js';
  */
 export const REMEDIES: ReadonlyArray<[CheckSpec['kind'], Remedy]> = [
   ['file-mode', remedyFileModes],
+  ['file-scan', remedyFileScan],
   ['service-disabled', remedyServicesDisabled],
   ['sysctl', remedySysctl],
   ['module', remedyModules],

@@ -9,7 +9,7 @@ import { detectSysctlLoader, loadSysctl } from '../../src/model/sysctl.js';
 import { makePlan } from '../../src/plan/plan.js';
 import { RootFs } from '../../src/target/rootfs.js';
 import { openTarget } from '../../src/target/target.js';
-import { applyFileChanges } from '../../src/txn/index.js';
+import { applyFileChanges, rollbackTransaction } from '../../src/txn/index.js';
 import type { FixtureSpec } from '../helpers/fixture.js';
 import { makeTree, removeTree } from '../helpers/fixture.js';
 
@@ -236,6 +236,26 @@ describe('service remedies', () => {
       assert.ok(fs.existsSync(path.join(root, 'etc/init.d/telnetd')), 'the init script stays');
       assert.equal(fs.existsSync(path.join(root, 'etc/runlevels/default/iptables')), false);
       assert.ok(plan.notes.some((note) => /no rule file to load/.test(note.message.en)));
+    } finally {
+      removeTree(root);
+    }
+  });
+});
+
+describe('set-id remedy', () => {
+  test('shell-escape program loses its SUID bit, rollback restores it', () => {
+    const root = makeTree({ ...BASE, '/usr/bin/vim.basic': { content: 'binary', mode: 0o4755 } });
+    try {
+      const before = fs.statSync(path.join(root, 'usr/bin/vim.basic')).mode & 0o7777;
+      assert.equal(before, 0o4755);
+      const target = openTarget({ root, container: 'no' });
+      const plan = makePlan(target, { level: 1, only: ['files.scan.setid'] });
+      assert.deepEqual(plan.unresolved, []);
+      const result = applyFileChanges(root, plan.files.map((file) => file.change), 'test apply');
+      assert.equal(fs.statSync(path.join(root, 'usr/bin/vim.basic')).mode & 0o7777, 0o755);
+      assert.equal(runAudit(openTarget({ root, container: 'no' }), { level: 1, only: ['files.scan.setid'] }).results[0]?.status, 'pass');
+      rollbackTransaction(root, result.id);
+      assert.equal(fs.statSync(path.join(root, 'usr/bin/vim.basic')).mode & 0o7777, 0o4755);
     } finally {
       removeTree(root);
     }
