@@ -16,10 +16,12 @@ cd "$(dirname -- "$0")/.."
 # Kimigayo test tree. The rest provide the real programs that tests run
 # against generated files: sshd -t/-T, ssh-keygen, iptables-restore, nft,
 # auditctl, modprobe, sysctl, findmnt, ip, grub-mkconfig, bwrap, hyperfine.
+# The firewall packet tests send traffic between two network namespaces with
+# socat (listeners), nc (connections), ping (echo) and scapy (scan packets).
 PACKAGES=(
     debootstrap busybox-static musl openssh-server openssh-client iptables
     nftables auditd kmod procps util-linux iproute2 grub-common bubblewrap
-    hyperfine
+    hyperfine python3-scapy netcat-openbsd socat iputils-ping
 )
 # Daemons that the packages above ship.
 DAEMONS=(sshd auditd)

@@ -7,7 +7,7 @@ import type { Profile } from './profile.js';
 
 type PortField = 'sshPorts' | 'allowTcp' | 'allowUdp';
 const PORT_FIELDS: PortField[] = ['sshPorts', 'allowTcp', 'allowUdp'];
-const KNOWN = new Set<string>(['ipv6', ...PORT_FIELDS]);
+const KNOWN = new Set<string>(['ipv6', 'answerPing', ...PORT_FIELDS]);
 
 function located(path: string, lineCounter: LineCounter, node: Node | null | undefined): string {
   if (node?.range === undefined || node.range === null) return path;
@@ -49,11 +49,11 @@ export function loadProfile(path: string): Profile {
         text(`${where}: unknown setting "${key}"; known settings: ${[...KNOWN].join(', ')}`, `${where}: 不明な設定 "${key}" です。使える設定: ${[...KNOWN].join(', ')}`),
       );
     }
-    if (key === 'ipv6') {
+    if (key === 'ipv6' || key === 'answerPing') {
       if (!isScalar(valueNode) || typeof valueNode.value !== 'boolean') {
-        throw new UsageError(text(`${where}: ipv6 must be true or false`, `${where}: ipv6 は true か false で指定してください`));
+        throw new UsageError(text(`${where}: ${key} must be true or false`, `${where}: ${key} は true か false で指定してください`));
       }
-      profile.ipv6 = valueNode.value;
+      profile[key] = valueNode.value;
       continue;
     }
     if (!isSeq(valueNode)) {

@@ -11,6 +11,8 @@ export interface Profile {
   allowTcp?: number[];
   /** Incoming UDP ports the firewall is meant to allow. */
   allowUdp?: number[];
+  /** Whether the host answers ICMP echo requests (rate-limited); absent means true. */
+  answerPing?: boolean;
 }
 
 export const EMPTY_PROFILE: Profile = {};
