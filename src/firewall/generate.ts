@@ -97,21 +97,21 @@ function iptablesRules(family: 4 | 6, choices: FirewallChoices): string[] {
   for (const scan of ANTI_SCAN_FLAGS) {
     lines.push(`-A INPUT -p tcp --tcp-flags ${scan.mask} ${scan.compare} ${comment(`anti-scan: ${scan.name}`)} -j DROP`);
   }
-  // Echo requests come before the conntrack rules too: conntrack files every echo request of
-  // one ping process under a single ESTABLISHED entry, which would bypass the rate limit.
+  lines.push('-A INPUT -m conntrack --ctstate INVALID -j DROP');
+  // Echo requests come before the ESTABLISHED rule: conntrack files every echo request of one
+  // ping process under a single ESTABLISHED entry, which would bypass the rate limit.
   if (choices.answerPing) {
     lines.push(`-A INPUT ${icmp} echo-request -m limit --limit ${ECHO_LIMIT.rate} --limit-burst ${ECHO_LIMIT.burst} -j ACCEPT`);
   }
   lines.push(`-A INPUT ${icmp} echo-request -j DROP`);
   lines.push('-A INPUT -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT');
   if (family === 6) {
-    // Neighbour discovery must pass before the INVALID drop, or the host cannot resolve
-    // addresses on its own link.
+    // Linux conntrack leaves neighbour discovery untracked (neither NEW nor INVALID), so only
+    // these rules let it in.
     for (const type of ICMPV6_NEIGHBOUR_DISCOVERY) {
       lines.push(`-A INPUT ${icmp} ${type.iptables} -m hl --hl-eq 255 -j ACCEPT`);
     }
   }
-  lines.push('-A INPUT -m conntrack --ctstate INVALID -j DROP');
 
   const { hitcount, seconds } = BRUTE_FORCE_LIMIT;
   for (const port of choices.sshPorts) {
@@ -183,10 +183,10 @@ export function generateNftables(choices: FirewallChoices): string {
     '\t\ttcp flags & (fin | syn) == fin | syn counter drop comment "anti-scan: SYN+FIN"',
     '\t\ttcp flags & (syn | rst) == syn | rst counter drop comment "anti-scan: SYN+RST"',
     '\t\ttcp flags & (fin | ack) == fin counter drop comment "anti-scan: FIN without ACK"',
+    '\t\tct state invalid counter drop',
     ...echo,
     '\t\tct state established,related accept',
     `\t\ticmpv6 type { ${ICMPV6_NEIGHBOUR_DISCOVERY.map((type) => type.nft).join(', ')} } ip6 hoplimit 255 accept`,
-    '\t\tct state invalid counter drop',
     `\t\ttcp dport ${ssh} ct state new add @ssh_brute_force_v4 { ip saddr limit rate over 1/minute burst ${burst} packets } counter drop comment "SSH brute force"`,
     `\t\ttcp dport ${ssh} ct state new add @ssh_brute_force_v6 { ip6 saddr limit rate over 1/minute burst ${burst} packets } counter drop comment "SSH brute force"`,
     `\t\ttcp dport ${ssh} ct state new accept`,

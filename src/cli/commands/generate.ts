@@ -1,10 +1,11 @@
 import type { RegisterCommand } from '../common.js';
+import { registerGenerateFirewall } from './generate-firewall.js';
 
 /**
  * Generators of the guide's artefacts. Each adds one subcommand under `generate`
  * (`generate firewall`, `generate seccomp`, ...) with its own options.
  */
-export const GENERATORS: RegisterCommand[] = [];
+export const GENERATORS: RegisterCommand[] = [registerGenerateFirewall];
 
 export const registerGenerate: RegisterCommand = (program, context) => {
   const generate = program
