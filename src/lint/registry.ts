@@ -1,10 +1,11 @@
+import { ip6tablesLinter, iptablesLinter } from './iptables.js';
 import type { Linter } from './types.js';
 
 /**
  * Every linter the `lint` command knows. A module adds its linter to this list; the order only
  * matters for `lint --help`, since detection takes the best score.
  */
-export const LINTERS: Linter[] = [];
+export const LINTERS: Linter[] = [iptablesLinter, ip6tablesLinter];
 
 export function linterByType(type: string): Linter | undefined {
   return LINTERS.find((linter) => linter.type === type);

@@ -856,17 +856,37 @@ function antiScanFindings(context: AnalysisContext): AntiScanFinding[] {
   });
 }
 
-function unreachableRules(context: AnalysisContext): UnreachableRule[] {
-  const out: UnreachableRule[] = [];
-  for (const chain of context.table.chains.values()) {
-    const shadow = findShadowingRule(context.table, chain.name);
+/** Rules of any table that no packet reaches, each with the unconditional rule above it that ends its chain. */
+export function findUnreachableRules(table: TableState): { chain: string; rule: IptablesRule; shadowedBy: IptablesRule }[] {
+  const out: { chain: string; rule: IptablesRule; shadowedBy: IptablesRule }[] = [];
+  for (const chain of table.chains.values()) {
+    const shadow = findShadowingRule(table, chain.name);
     if (shadow === undefined) continue;
     const shadowing = chain.rules[shadow] as IptablesRule;
-    for (const rule of chain.rules.slice(shadow + 1)) {
-      out.push({ chain: chain.name, rule: context.evidence(rule), shadowedBy: context.evidence(shadowing) });
-    }
+    for (const rule of chain.rules.slice(shadow + 1)) out.push({ chain: chain.name, rule, shadowedBy: shadowing });
   }
   return out;
+}
+
+/**
+ * Tell whether a packet that matches the rule never reaches the next rule of the chain: the
+ * target is a verdict, RETURN, a goto, or a jump to a chain that always ends in a verdict.
+ */
+export function ruleEndsChain(table: TableState, rule: IptablesRule): boolean {
+  const kind = targetKind(rule, table);
+  if (kind === 'verdict' || kind === 'return') return true;
+  if (kind !== 'chain') return false;
+  if (rule.target?.goto === true) return true;
+  const callee = findChainEnd(table, rule.target?.name ?? '', []);
+  return callee.end.kind === 'verdict' && !callee.mayReturnBefore;
+}
+
+function unreachableRules(context: AnalysisContext): UnreachableRule[] {
+  return findUnreachableRules(context.table).map((item) => ({
+    chain: item.chain,
+    rule: context.evidence(item.rule),
+    shadowedBy: context.evidence(item.shadowedBy),
+  }));
 }
 
 function stateMatchFact(context: AnalysisContext): Fact<boolean> {
