@@ -1,6 +1,6 @@
-import * as path from 'node:path';
 import { text } from '../core/text.js';
 import type { Text } from '../core/text.js';
+import { familyFromContent, familyFromPath } from '../model/firewall-family.js';
 import { findShadowedRules } from '../model/firewall-shadow.js';
 import { analyzeRuleset, firewallFiles, findUnreachableRules } from '../model/firewall.js';
 import type { FilterFacts } from '../model/firewall.js';
@@ -18,23 +18,6 @@ import type { Finding, LintInput, Linter } from './types.js';
 const TABLE_LINE = /^\*(filter|nat|mangle|raw|security)\s*$/m;
 const CHAIN_LINE = /^:[^\s]+ (ACCEPT|DROP|-)( \[\d+:\d+\])?\s*$/m;
 const COMMAND_LINE = /^(\[\d+:\d+\] )?-[AINPX] \S/m;
-
-/** Read the family from the file name; undefined when the name says nothing. */
-export function familyFromPath(filePath: string): 4 | 6 | undefined {
-  const name = path.basename(filePath).toLowerCase();
-  if (/ip6tables|rules6|\.v6$|ipv6|(^|[^a-z0-9])v6([^a-z0-9]|$)/.test(name)) return 6;
-  if (/iptables|rules-save|\.v4$|ipv4|(^|[^a-z0-9])v4([^a-z0-9]|$)/.test(name)) return 4;
-  return undefined;
-}
-
-const IPV6_MARKERS = [/--icmpv6-type/, /-p (ipv6-icmp|icmpv6|icmp6)\b/, /\s-[sd] [0-9a-f]*:[0-9a-f:]*(\/\d+)?\s/i, /--hl-(eq|lt|gt)/, /icmp6-/];
-const IPV4_MARKERS = [/--icmp-type/, /-p icmp\b/, /\s-[sd] \d+\.\d+\.\d+\.\d+(\/\d+)?\s/, /--ttl-(eq|lt|gt)/, /--reject-with icmp-/];
-
-/** Guess the family from the options the file uses; IPv4 when nothing tells. */
-export function familyFromContent(content: string): 4 | 6 {
-  const count = (markers: RegExp[]): number => markers.filter((marker) => marker.test(content)).length;
-  return count(IPV6_MARKERS) > count(IPV4_MARKERS) ? 6 : 4;
-}
 
 function detectRestoreFormat(content: string): number {
   if (!TABLE_LINE.test(content)) return 0;
