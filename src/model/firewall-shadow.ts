@@ -14,7 +14,7 @@ export interface ShadowedRule {
   shadowedBy: IptablesRule;
 }
 
-/** Matches whose result depends on earlier packets or chance, so they never match "everything" a later rule does. */
+/** Matches whose result depends on earlier packets, time or chance, so a rule with one never covers a later rule. */
 const STATEFUL_MODULES = new Set(['limit', 'hashlimit', 'recent', 'connlimit', 'statistic', 'quota', 'time', 'set']);
 
 /** One condition of a rule, normalised so that equivalent spellings compare equal. */
@@ -61,9 +61,14 @@ function optionCondition(module: string | undefined, option: IptablesOption): Co
   }
 }
 
-/** Conditions of a rule, or undefined when it has a match whose result cannot be compared. */
-function conditions(rule: IptablesRule): Condition[] | undefined {
+/**
+ * Conditions of a rule, or undefined when one cannot be compared. A stateful match (a rate
+ * limit, `recent`) is kept as a condition: it only narrows the rule when the rule is the later
+ * one, and `stateful` keeps the rule from covering anything when it is the earlier one.
+ */
+function ruleConditions(rule: IptablesRule): { conditions: Condition[]; stateful: boolean } | undefined {
   const out: Condition[] = [];
+  let stateful = false;
   for (const option of rule.basic) {
     if (option.name === 'protocol' && !option.negated && ['all', '0'].includes((option.args[0] ?? '').toLowerCase())) continue;
     if ((option.name === 'source' || option.name === 'destination') && !option.negated && ['0.0.0.0/0', '0/0', '::/0'].includes(option.args[0] ?? '')) continue;
@@ -72,7 +77,7 @@ function conditions(rule: IptablesRule): Condition[] | undefined {
     out.push(condition);
   }
   for (const match of rule.matches) {
-    if (STATEFUL_MODULES.has(match.module)) return undefined;
+    if (STATEFUL_MODULES.has(match.module)) stateful = true;
     if (match.module === 'comment') continue;
     for (const option of match.options) {
       const condition = optionCondition(match.module, option);
@@ -80,7 +85,7 @@ function conditions(rule: IptablesRule): Condition[] | undefined {
       out.push(condition);
     }
   }
-  return out;
+  return { conditions: out, stateful };
 }
 
 function rangesInside(inner: [number, number][], outer: [number, number][]): boolean {
@@ -100,12 +105,68 @@ function implies(narrow: Condition, wide: Condition): boolean {
   return narrow.value === wide.value;
 }
 
-/** Tell whether every packet that `later` matches is also matched by `earlier`. */
-export function covers(earlier: IptablesRule, later: IptablesRule): boolean {
-  const wide = conditions(earlier);
-  const narrow = conditions(later);
+function coversConditions(wide: Condition[] | undefined, narrow: Condition[] | undefined): boolean {
   if (wide === undefined || narrow === undefined) return false;
   return wide.every((condition) => narrow.some((candidate) => implies(candidate, condition)));
+}
+
+/** Tell whether every packet that `later` matches is also matched by `earlier`. */
+export function covers(earlier: IptablesRule, later: IptablesRule): boolean {
+  const wide = ruleConditions(earlier);
+  return wide !== undefined && !wide.stateful && coversConditions(wide.conditions, ruleConditions(later)?.conditions);
+}
+
+/** Most exact-value conditions whose subsets are looked up; a rule with more is compared with every earlier rule. */
+const MAX_INDEXED_CONDITIONS = 10;
+
+function isExact(condition: Condition): boolean {
+  return condition.ranges === undefined && condition.states === undefined;
+}
+
+function exactKey(conditions: Condition[]): string {
+  return conditions.map((condition) => `${condition.key}\u0000${String(condition.negated)}\u0000${condition.value}`).sort().join('\u0001');
+}
+
+interface TerminalRule {
+  index: number;
+  rule: IptablesRule;
+  conditions: Condition[];
+}
+
+/**
+ * Earlier terminal rules indexed by their exact-value conditions. A rule can only cover a later
+ * one whose exact conditions include all of its own, so the lookup tries every subset of the
+ * later rule's exact conditions instead of every earlier rule.
+ */
+class TerminalIndex {
+  private readonly byExactKey = new Map<string, TerminalRule[]>();
+  private readonly all: TerminalRule[] = [];
+
+  add(entry: TerminalRule): void {
+    this.all.push(entry);
+    const key = exactKey(entry.conditions.filter(isExact));
+    const list = this.byExactKey.get(key);
+    if (list === undefined) this.byExactKey.set(key, [entry]);
+    else list.push(entry);
+  }
+
+  /** Return the earliest terminal rule that matches every packet a rule with `narrow` conditions matches. */
+  firstCovering(narrow: Condition[]): TerminalRule | undefined {
+    const exact = narrow.filter(isExact);
+    let candidates: Iterable<TerminalRule> = this.all;
+    if (exact.length <= MAX_INDEXED_CONDITIONS) {
+      const found: TerminalRule[] = [];
+      for (let mask = 0; mask < 1 << exact.length; mask++) {
+        const subset = exact.filter((_, bit) => (mask & (1 << bit)) !== 0);
+        found.push(...(this.byExactKey.get(exactKey(subset)) ?? []));
+      }
+      candidates = found.sort((a, b) => a.index - b.index);
+    }
+    for (const candidate of candidates) {
+      if (coversConditions(candidate.conditions, narrow)) return candidate;
+    }
+    return undefined;
+  }
 }
 
 /**
@@ -115,12 +176,16 @@ export function covers(earlier: IptablesRule, later: IptablesRule): boolean {
 export function findShadowedRules(table: TableState): ShadowedRule[] {
   const out: ShadowedRule[] = [];
   for (const chain of table.chains.values()) {
-    const terminal = chain.rules.filter((rule) => ruleEndsChain(table, rule));
+    const terminal = new TerminalIndex();
     for (const [index, rule] of chain.rules.entries()) {
-      const shadowing = terminal.find((candidate) => chain.rules.indexOf(candidate) < index && covers(candidate, rule));
-      if (shadowing === undefined) continue;
-      if (matchesEverything(shadowing)) break;
-      out.push({ chain: chain.name, rule, shadowedBy: shadowing });
+      const own = ruleConditions(rule);
+      if (own === undefined) continue;
+      const shadowing = terminal.firstCovering(own.conditions);
+      if (shadowing !== undefined) {
+        if (matchesEverything(shadowing.rule)) break;
+        out.push({ chain: chain.name, rule, shadowedBy: shadowing.rule });
+      }
+      if (!own.stateful && ruleEndsChain(table, rule)) terminal.add({ index, rule, conditions: own.conditions });
     }
   }
   return out;

@@ -448,6 +448,19 @@ function findChainEnd(table: TableState, chainName: string, stack: string[]): { 
 
 /** Return the index of the first rule of a chain after which no rule is reached. */
 function findShadowingRule(table: TableState, chainName: string): number | undefined {
+  // Cached per table, because reachability checks ask once per rule.
+  let cache = shadowingCache.get(table);
+  if (cache === undefined) {
+    cache = new Map();
+    shadowingCache.set(table, cache);
+  }
+  if (!cache.has(chainName)) cache.set(chainName, computeShadowingRule(table, chainName));
+  return cache.get(chainName);
+}
+
+const shadowingCache = new WeakMap<TableState, Map<string, number | undefined>>();
+
+function computeShadowingRule(table: TableState, chainName: string): number | undefined {
   const chain = table.chains.get(chainName);
   if (chain === undefined) return undefined;
   for (const [index, rule] of chain.rules.entries()) {

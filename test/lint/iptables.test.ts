@@ -90,6 +90,11 @@ describe('iptables linter findings', () => {
     assert.deepEqual(codesAt(findings, 'iptables.shadowed-rule'), [6]);
   });
 
+  test('rate-limited rule after a wider one', () => {
+    const findings = lint(filterTable('-A INPUT -p icmp -j ACCEPT', '-A INPUT -p icmp -m limit --limit 1/s -j ACCEPT'));
+    assert.deepEqual(codesAt(findings, 'iptables.shadowed-rule'), [6]);
+  });
+
   test('rate-limited rule shadows nothing', () => {
     const findings = lint(filterTable(
       '-A INPUT -p icmp -m limit --limit 1/s -j ACCEPT',
