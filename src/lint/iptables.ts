@@ -163,6 +163,15 @@ function filterFindings(doc: IptablesDocument, facts: FilterFacts): Finding[] {
       { value: String(ssh.port) }));
   }
 
+  if (facts.icmpEcho.bypassedByConntrack.value) {
+    const at = lineOf(facts.icmpEcho.bypassedByConntrack.evidence);
+    out.push(finding(doc, at, 'iptables.echo-limit-bypassed', 'warning',
+      text(
+        'this rule accepts echo requests before their rate limit: conntrack files every request of one ping process under one ESTABLISHED entry, so a flood is answered in full; move the echo-request rules above it',
+        'このルールが echo 要求を流量制限より先に許可します。conntrack は 1 つの ping プロセスの要求をすべて 1 つの ESTABLISHED エントリーにまとめるため、大量の要求にすべて応答します。echo-request のルールをこれより前に移してください',
+      )));
+  }
+
   for (const scan of facts.antiScan) {
     if (!scan.reachable || scan.acceptedBefore.length === 0) continue;
     const accepts = scan.acceptedBefore.map((item) => item.line).join(', ');

@@ -563,6 +563,12 @@ export interface IcmpEchoFinding {
   accepted: Fact<boolean>;
   /** No echo request is accepted without a rate limit (true when none is accepted at all). */
   rateLimited: Fact<boolean>;
+  /**
+   * The rate limit exists but an ESTABLISHED rule accepts the flood first: conntrack files all
+   * echo requests of one ping process (same identifier) under one entry, ESTABLISHED after the
+   * first reply. Evidence is the rule that accepts them.
+   */
+  bypassedByConntrack: Fact<boolean>;
 }
 
 export type AntiScanKind = 'null' | 'fin' | 'xmas' | 'syn-fin' | 'syn-rst';
@@ -741,10 +747,14 @@ function icmpEchoFinding(context: AnalysisContext): IcmpEchoFinding {
   };
   const normal = evaluateProbe(context.table, context.family, 'INPUT', base);
   const flood = evaluateProbe(context.table, context.family, 'INPUT', { ...base, flooding: true });
+  const repeated = evaluateProbe(context.table, context.family, 'INPUT', { ...base, state: 'ESTABLISHED', flooding: true });
   const accepted = normal.verdict === 'ACCEPT';
+  const rateLimited = !accepted || flood.verdict !== 'ACCEPT';
+  const bypassed = accepted && rateLimited && repeated.verdict === 'ACCEPT';
   return {
     accepted: { value: accepted, evidence: verdictEvidence(context, normal) },
-    rateLimited: { value: !accepted || flood.verdict !== 'ACCEPT', evidence: verdictEvidence(context, accepted ? flood : normal) },
+    rateLimited: { value: rateLimited, evidence: verdictEvidence(context, accepted ? flood : normal) },
+    bypassedByConntrack: { value: bypassed, evidence: bypassed ? verdictEvidence(context, repeated) : [] },
   };
 }
 

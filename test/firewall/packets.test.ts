@@ -2,6 +2,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { firewallChoices, generateFirewall } from '../../src/firewall/generate.js';
 import type { GeneratedFirewall } from '../../src/firewall/generate.js';
+import { iptablesLinter } from '../../src/lint/iptables.js';
 import { parseIptables } from '../../src/parse/iptables.js';
 import {
   CLIENT_V4, CLIENT_V6, netnsUnavailable, OTHER_CLIENT_V4, OTHER_CLIENT_V6, SERVER_V4, SERVER_V6, TestNetwork,
@@ -176,3 +177,35 @@ for (const backend of ['iptables', 'nftables'] as const) {
     });
   });
 }
+
+/** The guide's order: the echo rate limit after the ESTABLISHED accept. */
+const ECHO_AFTER_ESTABLISHED = `*filter
+:INPUT DROP [0:0]
+:FORWARD DROP [0:0]
+:OUTPUT ACCEPT [0:0]
+-A INPUT -i lo -j ACCEPT
+-A INPUT -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT
+-A INPUT -m conntrack --ctstate INVALID -j DROP
+-A INPUT -p icmp --icmp-type echo-request -m limit --limit 1/s --limit-burst 2 -j ACCEPT
+-A INPUT -p tcp --dport 22 -m conntrack --ctstate NEW -j ACCEPT
+COMMIT
+`;
+
+describe('echo limit after the ESTABLISHED accept', { skip }, () => {
+  let network: TestNetwork;
+  before(() => {
+    network = new TestNetwork('echo');
+    network.must(network.server, 'iptables-restore', [], ECHO_AFTER_ESTABLISHED);
+  });
+  after(() => network?.close());
+
+  test('ping flood answered in full', () => {
+    const stats = pingStats(network, SERVER_V4, 20);
+    assert.equal(stats.received, 20);
+  });
+
+  test('linter reports the bypass', () => {
+    const findings = iptablesLinter.lint({ path: 'rules-save', content: ECHO_AFTER_ESTABLISHED, options: {} });
+    assert.deepEqual(findings.filter((item) => item.code === 'iptables.echo-limit-bypassed').map((item) => item.line), [6]);
+  });
+});

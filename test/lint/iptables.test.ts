@@ -65,6 +65,10 @@ describe('iptables linter on the guide rules', () => {
     assert.match(first?.message.en ?? '', /-m conntrack --ctstate ESTABLISHED,RELATED/);
   });
 
+  test('echo limit after ESTABLISHED accept', () => {
+    assert.deepEqual(codesAt(findings, 'iptables.echo-limit-bypassed'), [7]);
+  });
+
   test('no lockout or open-policy finding', () => {
     assert.deepEqual(codesAt(findings, 'iptables.ssh-blocked'), []);
     assert.deepEqual(codesAt(findings, 'iptables.input-accept'), []);
