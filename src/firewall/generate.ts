@@ -31,8 +31,9 @@ export interface GeneratedFirewall {
 export const ECHO_LIMIT = { rate: '1/s', burst: 2 };
 export const LOG_LIMIT = { rate: '5/min', burst: 5 };
 export const LOG_PREFIX = 'kimigayo-harden DROP: ';
-/** Name of the `recent` list (iptables) and of the nftables table that holds the brute-force sets. */
+/** Name of the `recent` list of iptables. */
 export const SSH_LIST = 'SSH';
+/** Name of the nftables table that contains the rules and the brute-force sets. */
 export const NFT_TABLE = 'kimigayo_harden';
 
 /**
@@ -49,9 +50,9 @@ export const ANTI_SCAN_FLAGS: readonly { name: string; mask: string; compare: st
   { name: 'FIN without ACK', mask: 'FIN,ACK', compare: 'FIN' },
 ];
 
-/** ICMPv6 types that IPv6 cannot work without (RFC 4890, section 4.4.1), accepted from anyone. */
+/** ICMPv6 error messages that path MTU discovery and error reporting need, accepted from anyone. */
 const ICMPV6_ERRORS = ['destination-unreachable', 'packet-too-big', 'time-exceeded', 'parameter-problem'];
-/** Neighbour discovery (RFC 4861), accepted only with hop limit 255, i.e. from the local link. */
+/** Neighbour discovery, accepted only with hop limit 255: a router would have lowered it, so the sender is on the local link. */
 const ICMPV6_NEIGHBOUR_DISCOVERY = [
   { iptables: 'router-solicitation', nft: 'nd-router-solicit' },
   { iptables: 'router-advertisement', nft: 'nd-router-advert' },
@@ -59,7 +60,7 @@ const ICMPV6_NEIGHBOUR_DISCOVERY = [
   { iptables: 'neighbour-advertisement', nft: 'nd-neighbor-advert' },
 ];
 
-/** Fill in the defaults: SSH on 22, no other port, ping answered. */
+/** Fill in the defaults: SSH on 22, no other port, echo requests accepted at the guide's rate. */
 export function firewallChoices(profile: Profile, sshPorts?: number[]): FirewallChoices {
   const unique = (ports: number[] | undefined): number[] => [...new Set(ports ?? [])].sort((a, b) => a - b);
   const ssh = unique(sshPorts ?? profile.sshPorts);
@@ -106,8 +107,8 @@ function iptablesRules(family: 4 | 6, choices: FirewallChoices): string[] {
   lines.push(`-A INPUT ${icmp} echo-request -j DROP`);
   lines.push('-A INPUT -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT');
   if (family === 6) {
-    // Linux conntrack leaves neighbour discovery untracked (neither NEW nor INVALID), so only
-    // these rules let it in.
+    // Conntrack does not mark neighbour discovery INVALID, so it passes the INVALID drop above
+    // and these rules let it in. The packet tests check that neighbours still resolve.
     for (const type of ICMPV6_NEIGHBOUR_DISCOVERY) {
       lines.push(`-A INPUT ${icmp} ${type.iptables} -m hl --hl-eq 255 -j ACCEPT`);
     }
@@ -142,7 +143,7 @@ function nftPorts(ports: number[]): string {
 
 /**
  * Build the nftables ruleset. nftables has no `recent` match, so each source address gets a
- * token bucket in a dynamic set instead. The bucket holds 3 new SSH connections and refills one
+ * token bucket in a dynamic set instead. The bucket has room for 3 new SSH connections and refills one
  * per minute, so the 4th connection within a minute is dropped as with `recent`. Unlike `recent`,
  * a source that waits 60 s gets one connection back, not three.
  */

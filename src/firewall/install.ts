@@ -8,7 +8,7 @@ import type { FileChange } from '../txn/index.js';
 import type { GeneratedFirewall } from './generate.js';
 
 /**
- * Where the generated rules go on a target: the files the init system loads at boot. OpenRC's
+ * Install plans for the generated rules: the files the init system loads at boot. OpenRC's
  * iptables and ip6tables services restore the files named by IPTABLES_SAVE and IP6TABLES_SAVE in
  * /etc/conf.d; Debian's netfilter-persistent restores /etc/iptables/rules.v4 and rules.v6.
  */

@@ -16,7 +16,7 @@ export function familyFromPath(filePath: string): 4 | 6 | undefined {
 const IPV6_MARKERS = [/--icmpv6-type/, /-p (ipv6-icmp|icmpv6|icmp6)\b/, /\s-[sd] [0-9a-f]*:[0-9a-f:]*(\/\d+)?\s/i, /--hl-(eq|lt|gt)/, /icmp6-/];
 const IPV4_MARKERS = [/--icmp-type/, /-p icmp\b/, /\s-[sd] \d+\.\d+\.\d+\.\d+(\/\d+)?\s/, /--ttl-(eq|lt|gt)/, /--reject-with icmp-/];
 
-/** Guess the family from the options the file uses; IPv4 when nothing tells. */
+/** Guess the family from the options the file uses. A file with no family-specific option counts as IPv4. */
 export function familyFromContent(content: string): 4 | 6 {
   const count = (markers: RegExp[]): number => markers.filter((marker) => marker.test(content)).length;
   return count(IPV6_MARKERS) > count(IPV4_MARKERS) ? 6 : 4;

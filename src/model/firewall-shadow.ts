@@ -184,7 +184,7 @@ class TerminalIndex {
     const firstIn = (list: TerminalRule[]): TerminalRule | undefined => list.find((candidate) => coversConditions(candidate.conditions, narrow));
     if (exact.length > MAX_INDEXED_CONDITIONS) return firstIn(this.all);
 
-    // Each list is in rule order, so the answer is the earliest of the first hits per list.
+    // Each list is in rule order, so the result is the earliest of the first hits per list.
     let best: TerminalRule | undefined;
     for (let mask = 0; mask < 1 << exact.length; mask++) {
       const subset = exact.filter((_, bit) => (mask & (1 << bit)) !== 0);

@@ -12,7 +12,7 @@ interface LoadFlags {
   backend?: FirewallBackend;
 }
 
-/** Longest confirmation window accepted, one hour; the rules stay loaded unconfirmed until then. */
+/** Maximum confirmation window, one hour, because the new rules stay loaded unconfirmed until it ends. */
 const MAX_TIMEOUT_SECONDS = 3600;
 
 function parseTimeout(lang: Lang) {

@@ -5,6 +5,7 @@ import { planIptablesInstall, planNftablesInstall, targetSshPorts } from '../../
 import { loadProfile } from '../../profile/load.js';
 import type { Profile } from '../../profile/profile.js';
 import { openTarget } from '../../target/target.js';
+import type { Target } from '../../target/target.js';
 import { applyFileChanges } from '../../txn/index.js';
 import { langOption, profileOptionText, rootOptionText } from '../common.js';
 import type { RegisterCommand } from '../common.js';
@@ -42,12 +43,17 @@ export const registerGenerateFirewall: RegisterCommand = (generate, context) => 
     .addOption(langOption(context.lang))
     .action((flags: GenerateFirewallFlags) => {
       const profile: Profile = flags.profile === undefined ? {} : loadProfile(flags.profile);
-      const target = flags.install === true || flags.root !== undefined ? openTarget(flags.root === undefined ? {} : { root: flags.root }) : undefined;
+      // A target is read only to install into it or to find its SSH ports.
+      let target: Target | undefined;
+      if (flags.root !== undefined) target = openTarget({ root: flags.root });
+      else if (flags.install === true) target = openTarget({});
+
       // Without a profile setting, the ports sshd of the target listens on stay open.
-      const sshPorts = profile.sshPorts ?? (target === undefined ? undefined : targetSshPorts(target.fs));
+      let sshPorts = profile.sshPorts;
+      if (sshPorts === undefined && target !== undefined) sshPorts = targetSshPorts(target.fs);
       const generated = generateFirewall(firewallChoices(profile, sshPorts));
 
-      if (flags.install !== true) {
+      if (flags.install !== true || target === undefined) {
         const output = { iptables: generated.ipv4, ip6tables: generated.ipv6, nftables: generated.nftables }[flags.format];
         context.io.stdout(output);
         context.setExitCode(EXIT_OK);
@@ -55,7 +61,7 @@ export const registerGenerateFirewall: RegisterCommand = (generate, context) => 
       }
 
       const root = flags.root ?? '/';
-      const plan = flags.format === 'nftables' ? planNftablesInstall(generated) : planIptablesInstall(target!.fs, generated);
+      const plan = flags.format === 'nftables' ? planNftablesInstall(generated) : planIptablesInstall(target.fs, generated);
       for (const warning of plan.warnings) context.io.stderr(`kimigayo-harden: ${ja ? '警告' : 'warning'}: ${warning[context.lang]}\n`);
       const result = applyFileChanges(root, plan.changes, 'generate firewall --install');
       if (result.id === undefined) {
