@@ -204,6 +204,8 @@ function stateMatchFindings(doc: IptablesDocument): Finding[] {
 /** Report an IPv4 rule file on a target with IPv6 on and no IPv6 rule set loaded at boot. */
 function missingIpv6Findings(doc: IptablesDocument, input: LintInput): Finding[] {
   const { root, profile, ipv6Enabled } = input.options;
+  // NOTE: disable_ipv6 in the target's sysctl files is not read here (the audit reads it), so
+  // only the profile's `ipv6: false` or the caller's ipv6Enabled turns this check off.
   const enabled = ipv6Enabled ?? profile?.ipv6 ?? true;
   if (root === undefined || !enabled) return [];
   const files = firewallFiles(new RootFs(root));

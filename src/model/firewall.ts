@@ -4,6 +4,7 @@ import { findOption, resolveTable } from '../parse/iptables.js';
 import { lastAssignment, parseShellVars } from '../parse/shellvars.js';
 import type { RootFs } from '../target/rootfs.js';
 import { TargetError } from '../target/rootfs.js';
+import { findShadowedRules } from './firewall-shadow.js';
 import type { Problem } from './problem.js';
 import { problemFromDiagnostic, problemFromError } from './problem.js';
 
@@ -589,7 +590,7 @@ export interface AntiScanFinding {
 export interface UnreachableRule {
   chain: string;
   rule: Evidence;
-  /** The unconditional rule above it that ends the chain for every packet. */
+  /** The earlier rule that ends the chain for every packet this rule would match. */
   shadowedBy: Evidence;
 }
 
@@ -904,8 +905,9 @@ export function ruleEndsChain(table: TableState, rule: IptablesRule): boolean {
   return callee.end.kind === 'verdict' && !callee.mayReturnBefore;
 }
 
+/** Rules no packet reaches: after an unconditional terminal rule, or under an earlier rule that covers them. */
 function unreachableRules(context: AnalysisContext): UnreachableRule[] {
-  return findUnreachableRules(context.table).map((item) => ({
+  return [...findUnreachableRules(context.table), ...findShadowedRules(context.table)].map((item) => ({
     chain: item.chain,
     rule: context.evidence(item.rule),
     shadowedBy: context.evidence(item.shadowedBy),
