@@ -202,6 +202,19 @@ describe('generate firewall command', () => {
     assert.ok(report.results.some((item) => item.id.startsWith('firewall.ipv6') && item.status === 'pass'));
   });
 
+  test('SSH ports from the target sshd_config', async () => {
+    const sshTree = makeTree({ 'etc/ssh/sshd_config': 'Port 2200\nPort 2201\n' });
+    try {
+      const result = await run(['generate', 'firewall', '--root', sshTree]);
+      assert.equal(result.code, 0, result.stderr);
+      assert.match(result.stdout, /--dport 2200 -m conntrack --ctstate NEW -j ACCEPT/);
+      assert.match(result.stdout, /--dport 2201 -m conntrack --ctstate NEW -j ACCEPT/);
+      assert.doesNotMatch(result.stdout, /--dport 22 /);
+    } finally {
+      removeTree(sshTree);
+    }
+  });
+
   test('shell expansion in IPTABLES_SAVE exits 2', async () => {
     writeTree(tree, { 'etc/conf.d/iptables': 'IPTABLES_SAVE="${RULES_DIR}/v4"\n' });
     const result = await run(['generate', 'firewall', '--install', '--root', tree]);

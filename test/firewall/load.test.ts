@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { firewallChoices, generateFirewall } from '../../src/firewall/generate.js';
 import { restoreInput } from '../../src/firewall/load.js';
 import { makeTree, removeTree } from '../helpers/fixture.js';
-import { netnsUnavailable } from '../helpers/netns.js';
+import { CLIENT_V4, netnsUnavailable, SERVER_V4, TestNetwork } from '../helpers/netns.js';
 import { repoRoot } from '../helpers/trees.js';
 
 /**
@@ -160,5 +160,45 @@ describe('restoreInput', () => {
 
   test('nftables flushes first', () => {
     assert.equal(restoreInput('nftables', 'table inet x {\n}\n', ''), 'flush ruleset\ntable inet x {\n}\n');
+  });
+});
+
+/** Rules that lock out SSH: policy DROP and nothing accepted. */
+const LOCKOUT_RULES = '*filter\n:INPUT DROP [0:0]\n:FORWARD DROP [0:0]\n:OUTPUT ACCEPT [0:0]\nCOMMIT\n';
+
+describe('firewall load undoes a lockout', { skip: netnsUnavailable() }, () => {
+  let network: TestNetwork;
+  let dir = '';
+  before(() => {
+    network = new TestNetwork('lock');
+    network.listen(22);
+    network.waitForListener(22);
+    dir = makeTree({ 'lockout-rules-save': LOCKOUT_RULES });
+  });
+  after(() => {
+    network?.close();
+    removeTree(dir);
+  });
+
+  test('SSH blocked until the timeout restores it', async () => {
+    assert.equal(network.connect(CLIENT_V4, SERVER_V4, 22), 'connected');
+    const child = spawn('ip', ['netns', 'exec', network.server, process.execPath, cli, 'firewall', 'load', path.join(dir, 'lockout-rules-save'), '--timeout', '4'], {
+      env: { ...process.env, LANG: 'C' },
+    });
+    let stderr = '';
+    const loaded = new Promise<void>((resolve) => {
+      child.stderr.on('data', (chunk: Buffer) => {
+        stderr += chunk.toString();
+        if (stderr.includes('Type yes')) resolve();
+      });
+    });
+    const closed = new Promise<number | null>((resolve) => child.on('close', resolve));
+
+    await loaded;
+    // The operator's connection attempt fails while the new rules are loaded...
+    assert.equal(network.connect(CLIENT_V4, SERVER_V4, 22, 1), 'timed-out');
+    // ...and nobody can confirm, so the old rules come back.
+    assert.equal(await closed, 1);
+    assert.equal(network.connect(CLIENT_V4, SERVER_V4, 22), 'connected');
   });
 });

@@ -94,6 +94,36 @@ describe('iptables linter findings', () => {
     assert.deepEqual(codesAt(findings, 'iptables.shadowed-rule'), [6]);
   });
 
+  test('negated conditions compared by set', () => {
+    const findings = lint(filterTable(
+      '-A INPUT -p tcp ! --dport 22 -j DROP',
+      '-A INPUT -p tcp ! --dport 20:30 -j DROP',
+      '-A INPUT -p tcp ! --dport 23 -j DROP',
+      '-A INPUT ! -s 198.18.0.0/15 -j DROP',
+      '-A INPUT ! -s 198.18.0.0/15 -p udp -j DROP',
+    ));
+    assert.deepEqual(codesAt(findings, 'iptables.shadowed-rule'), [6, 9]);
+  });
+
+  test('quoted comments do not matter', () => {
+    const findings = lint(filterTable(
+      '-A INPUT -p tcp --dport 80 -m comment --comment "web \\"front\\" door" -j ACCEPT',
+      '-A INPUT -p tcp --dport 80 -m comment --comment "again" -j ACCEPT',
+    ));
+    assert.deepEqual(codesAt(findings, 'iptables.shadowed-rule'), [6]);
+  });
+
+  test('goto ends the chain for shadowing', () => {
+    const findings = lint([
+      '*filter', ':INPUT DROP [0:0]', ':WEB - [0:0]',
+      '-A WEB -j ACCEPT',
+      '-A INPUT -p tcp --dport 80 -g WEB',
+      '-A INPUT -p tcp --dport 80 -j DROP',
+      'COMMIT', '',
+    ].join('\n'));
+    assert.deepEqual(codesAt(findings, 'iptables.shadowed-rule'), [6]);
+  });
+
   test('rate-limited rule after a wider one', () => {
     const findings = lint(filterTable('-A INPUT -p icmp -j ACCEPT', '-A INPUT -p icmp -m limit --limit 1/s -j ACCEPT'));
     assert.deepEqual(codesAt(findings, 'iptables.shadowed-rule'), [6]);
