@@ -16,6 +16,9 @@ import {
 
 const SSH_PORT = 22;
 const ALLOWED_PORT = 443;
+const ALLOWED_UDP_PORT = 53;
+/** A UDP port with a listener that the profile does not allow. */
+const BLOCKED_UDP_PORT = 5353;
 /** A listening port the profile does not allow, so only the firewall can keep it from answering. */
 const BLOCKED_PORT = 8080;
 /** A port nothing listens on, so that the kernel would answer scan packets with RST. */
@@ -47,7 +50,7 @@ for name, flags in kinds.items():
 print(json.dumps(answers))
 `;
 
-const rules: GeneratedFirewall = generateFirewall(firewallChoices({ allowTcp: [ALLOWED_PORT] }));
+const rules: GeneratedFirewall = generateFirewall(firewallChoices({ allowTcp: [ALLOWED_PORT], allowUdp: [ALLOWED_UDP_PORT] }));
 
 function sendScans(network: TestNetwork, destination: string): Record<ScanKind, number> {
   // Debian's python3 is used on purpose: python3-scapy installs into it.
@@ -115,6 +118,10 @@ for (const backend of ['iptables', 'nftables'] as const) {
       network = new TestNetwork(backend === 'iptables' ? 'ipt' : 'nft');
       for (const port of [SSH_PORT, ALLOWED_PORT, BLOCKED_PORT]) network.listen(port);
       for (const port of [SSH_PORT, ALLOWED_PORT, BLOCKED_PORT]) network.waitForListener(port);
+      for (const port of [ALLOWED_UDP_PORT, BLOCKED_UDP_PORT]) {
+        network.listenUdp(port);
+        network.waitForListener(port, 50, 'udp', 2);
+      }
       // Resolve neighbours first, so that the first scan packets are not lost while IPv6
       // neighbour discovery runs.
       network.must(network.client, 'ping', ['-4', '-c', '1', '-W', '2', SERVER_V4]);
@@ -140,6 +147,14 @@ for (const backend of ['iptables', 'nftables'] as const) {
 
       test(`IPv${family} port not allowed times out`, () => {
         assert.equal(network.connect(client, server, BLOCKED_PORT), 'timed-out');
+      });
+
+      test(`IPv${family} allowed UDP port answers`, () => {
+        assert.equal(network.sendUdp(server, ALLOWED_UDP_PORT), 'pong');
+      });
+
+      test(`IPv${family} UDP port not allowed silent`, () => {
+        assert.equal(network.sendUdp(server, BLOCKED_UDP_PORT), '');
       });
 
       test(`IPv${family} 4th SSH connection in 60 s dropped`, () => {

@@ -22,6 +22,20 @@ export function netnsUnavailable(): string | undefined {
   return probe.status === 0 ? undefined : 'ip netns is not usable here';
 }
 
+const UDP_ECHO_SERVER = `
+import select, socket, sys
+port = int(sys.argv[1])
+ipv4 = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+ipv4.bind(('0.0.0.0', port))
+ipv6 = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+ipv6.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+ipv6.bind(('::', port))
+while True:
+    for ready in select.select([ipv4, ipv6], [], [])[0]:
+        data, peer = ready.recvfrom(2048)
+        ready.sendto(b'pong\\n', peer)
+`;
+
 let counter = 0;
 
 export class TestNetwork {
@@ -83,11 +97,29 @@ export class TestNetwork {
     this.children.push(child);
   }
 
-  /** Wait until the server listens on the port, checking at most `tries` times. */
-  waitForListener(port: number, tries = 50): void {
+  /**
+   * Start a UDP server on the server that answers every datagram with "pong", on IPv4 and IPv6.
+   * It is a Python loop because socat's forking UDP server loses datagrams that arrive while
+   * the child for the previous one still runs.
+   */
+  listenUdp(port: number): void {
+    const child = spawn('ip', ['netns', 'exec', this.server, '/usr/bin/python3', '-c', UDP_ECHO_SERVER, String(port)], { stdio: 'ignore' });
+    this.children.push(child);
+  }
+
+  /** Send one UDP datagram from the client and return the reply, or '' when none comes within 2 s. */
+  sendUdp(destination: string, port: number): string {
+    const address = destination.includes(':') ? `UDP6:[${destination}]:${port}` : `UDP4:${destination}:${port}`;
+    // -t: after stdin ends, socat waits this long for the reply (default 0.5 s, too short while
+    // neighbour discovery runs).
+    return this.exec(this.client, 'socat', ['-t2', '-T2', '-', address], 'ping\n').stdout.trim();
+  }
+
+  /** Wait until `sockets` sockets listen on the port of the server, checking at most `tries` times. */
+  waitForListener(port: number, tries = 50, protocol: 'tcp' | 'udp' = 'tcp', sockets = 1): void {
     for (let i = 0; i < tries; i++) {
-      const sockets = this.exec(this.server, 'ss', ['-Htln', `sport = :${port}`]).stdout;
-      if (sockets.trim() !== '') return;
+      const listing = this.exec(this.server, 'ss', [protocol === 'tcp' ? '-Htln' : '-Huln', `sport = :${port}`]).stdout;
+      if (listing.split('\n').filter((line) => line.trim() !== '').length >= sockets) return;
       spawnSync('sleep', ['0.1']);
     }
     throw new Error(`nothing listens on port ${port} in ${this.server}`);
