@@ -19,8 +19,14 @@ export interface FirewallInstallPlan {
   warnings: Text[];
 }
 
-/** Path of the nftables file, for Alpine's nftables service, which includes /etc/nftables.d/*.nft. */
+/** Path of the installed nftables ruleset; the main nftables file must include it. */
 export const NFTABLES_INSTALL_PATH = '/etc/nftables.d/kimigayo-harden.nft';
+
+/** Main files of the nftables service: Alpine's /etc/nftables.nft and Debian's /etc/nftables.conf. */
+const NFTABLES_MAIN_FILES = ['/etc/nftables.nft', '/etc/nftables.conf'];
+
+/** Match an `include` line whose glob or path picks up NFTABLES_INSTALL_PATH. */
+const INCLUDES_INSTALL_PATH = /^\s*include\s+"\/etc\/nftables\.d\/(\*|\*\.nft|kimigayo-harden\.nft)"/m;
 
 /** Read the SSH ports sshd listens on in the target, so the rules never lock its administrator out. */
 export function targetSshPorts(fs: RootFs): number[] | undefined {
@@ -75,7 +81,17 @@ export function planIptablesInstall(fs: RootFs, generated: GeneratedFirewall): F
   return { changes, warnings };
 }
 
-export function planNftablesInstall(generated: GeneratedFirewall): FirewallInstallPlan {
+export function planNftablesInstall(fs: RootFs, generated: GeneratedFirewall): FirewallInstallPlan {
+  const warnings: Text[] = [];
+  const including = NFTABLES_MAIN_FILES.find((file) => INCLUDES_INSTALL_PATH.test(fs.readTextIfExists(file)?.text ?? ''));
+  if (including === undefined) {
+    warnings.push(
+      text(
+        `neither ${NFTABLES_MAIN_FILES.join(' nor ')} includes ${NFTABLES_INSTALL_PATH}, so the nftables service will not load it; add the line: include "/etc/nftables.d/*.nft"`,
+        `${NFTABLES_MAIN_FILES.join(' と ')} のどちらも ${NFTABLES_INSTALL_PATH} を読み込んでいないため、nftables サービスはこれを読み込みません。次の行を追加してください: include "/etc/nftables.d/*.nft"`,
+      ),
+    );
+  }
   return {
     changes: [
       {
@@ -85,9 +101,10 @@ export function planNftablesInstall(generated: GeneratedFirewall): FirewallInsta
       },
     ],
     warnings: [
+      ...warnings,
       text(
-        `${NFTABLES_INSTALL_PATH} is loaded by a nftables service that includes /etc/nftables.d/*.nft; do not load the iptables files as well, or both rule sets filter every packet`,
-        `${NFTABLES_INSTALL_PATH} は /etc/nftables.d/*.nft を読み込む nftables サービスが読み込みます。iptables のファイルも読み込むと、両方のルールセットがすべてのパケットを検査します`,
+        'do not load the iptables rule files as well, or both rule sets filter every packet',
+        'iptables のルールファイルも読み込むと、両方のルールセットがすべてのパケットを検査します。併用しないでください',
       ),
     ],
   };

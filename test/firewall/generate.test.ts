@@ -215,6 +215,37 @@ describe('generate firewall command', () => {
     }
   });
 
+  test('nftables install warns without an include', async () => {
+    const result = await run(['generate', 'firewall', '--install', '--format', 'nftables', '--root', tree]);
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stderr, /neither \/etc\/nftables\.nft nor \/etc\/nftables\.conf includes/);
+    assert.match(fs.readFileSync(path.join(tree, 'etc/nftables.d/kimigayo-harden.nft'), 'utf8'), /table inet kimigayo_harden \{/);
+  });
+
+  test('nftables install with the include', async () => {
+    const included = makeTree({ 'etc/nftables.nft': '#!/usr/sbin/nft -f\nflush ruleset\ninclude "/etc/nftables.d/*.nft"\n' });
+    try {
+      const result = await run(['generate', 'firewall', '--install', '--format', 'nftables', '--root', included]);
+      assert.equal(result.code, 0, result.stderr);
+      assert.doesNotMatch(result.stderr, /includes/);
+      assert.ok(fs.existsSync(path.join(included, 'etc/nftables.d/kimigayo-harden.nft')));
+    } finally {
+      removeTree(included);
+    }
+  });
+
+  test('netfilter-persistent gets rules.v4 and rules.v6', async () => {
+    const debian = makeTree({ 'etc/hostname': 'debian\n', 'usr/sbin/netfilter-persistent': { content: '#!/bin/sh\n', mode: 0o755 } });
+    try {
+      const result = await run(['generate', 'firewall', '--install', '--root', debian]);
+      assert.equal(result.code, 0, result.stderr);
+      assert.match(result.stdout, /wrote \/etc\/iptables\/rules\.v4, \/etc\/iptables\/rules\.v6/);
+      assert.match(fs.readFileSync(path.join(debian, 'etc/iptables/rules.v6'), 'utf8'), /--icmpv6-type/);
+    } finally {
+      removeTree(debian);
+    }
+  });
+
   test('shell expansion in IPTABLES_SAVE exits 2', async () => {
     writeTree(tree, { 'etc/conf.d/iptables': 'IPTABLES_SAVE="${RULES_DIR}/v4"\n' });
     const result = await run(['generate', 'firewall', '--install', '--root', tree]);

@@ -61,7 +61,7 @@ export const registerGenerateFirewall: RegisterCommand = (generate, context) => 
       }
 
       const root = flags.root ?? '/';
-      const plan = flags.format === 'nftables' ? planNftablesInstall(generated) : planIptablesInstall(target.fs, generated);
+      const plan = flags.format === 'nftables' ? planNftablesInstall(target.fs, generated) : planIptablesInstall(target.fs, generated);
       for (const warning of plan.warnings) context.io.stderr(`kimigayo-harden: ${ja ? '警告' : 'warning'}: ${warning[context.lang]}\n`);
       const result = applyFileChanges(root, plan.changes, 'generate firewall --install');
       if (result.id === undefined) {
