@@ -148,7 +148,7 @@ export async function safeLoad(options: SafeLoadOptions): Promise<SafeLoadResult
     if (!confirmed) restore();
   }
   if (!confirmed) {
-    options.log(text(`not confirmed within ${options.timeoutSeconds} s: restored the saved rules`, `${options.timeoutSeconds} 秒以内に確認がなかったため、保存したルールに戻しました`));
+    options.log(text('the new rules were not confirmed: restored the saved rules', '新しいルールが確認されなかったため、保存したルールに戻しました'));
     return { outcome: 'restored', backup };
   }
   options.log(text(`kept the new rules; the previous ones stay in ${backup}`, `新しいルールを維持します。以前のルールは ${backup} に残してあります`));

@@ -63,7 +63,8 @@ export const registerFirewall: RegisterCommand = (program, context) => {
   const ja = context.lang === 'ja';
   const firewall = program
     .command('firewall')
-    .description(ja ? '稼働中のホストのファイアウォールを操作します' : 'work with the firewall of the live host');
+    .description(ja ? '稼働中のホストのファイアウォールを操作します' : 'work with the firewall of the live host')
+    .helpCommand(false);
 
   firewall
     .command('load')
