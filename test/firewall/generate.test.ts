@@ -45,6 +45,7 @@ describe('generateFirewall rule sets', () => {
       assert.equal(facts.ssh[0]?.bruteForceLimited.value, true);
       assert.equal(facts.icmpEcho.accepted.value, true);
       assert.equal(facts.icmpEcho.rateLimited.value, true);
+      assert.equal(facts.icmpEcho.bypassedByConntrack.value, false);
       assert.equal(facts.logBeforeFinalDrop.value, true);
       assert.deepEqual(facts.unreachable, []);
       assert.equal(facts.usesStateMatch.value, false);

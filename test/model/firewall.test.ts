@@ -65,6 +65,11 @@ function filterTable(...rules: string[]): string {
 describe('analyzeRuleset on the guide rules', () => {
   const guide = facts(GUIDE_RULES);
 
+  test('echo limit bypassed by ESTABLISHED', () => {
+    assert.equal(guide.icmpEcho.bypassedByConntrack.value, true);
+    assert.deepEqual(lines(guide.icmpEcho.bypassedByConntrack.evidence), [10]);
+  });
+
   test('policies and default', () => {
     assert.equal(guide.inputPolicy.value, 'DROP');
     assert.deepEqual(lines(guide.inputPolicy.evidence), [3]);
