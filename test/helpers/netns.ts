@@ -98,7 +98,7 @@ export class TestNetwork {
   }
 
   /**
-   * Start a UDP server on the server that answers every datagram with "pong", on IPv4 and IPv6.
+   * Start a UDP server on the server that replies "pong" to every datagram, on IPv4 and IPv6.
    * It is a Python loop because socat's forking UDP server loses datagrams that arrive while
    * the child for the previous one still runs.
    */
@@ -127,7 +127,7 @@ export class TestNetwork {
 
   /**
    * Open a TCP connection from the client and close it. Returns `connected`, `refused` or
-   * `timed-out` (no answer within `waitSeconds`).
+   * `timed-out` (no reply within `waitSeconds`).
    */
   connect(source: string, destination: string, port: number, waitSeconds = 2): 'connected' | 'refused' | 'timed-out' {
     const family = destination.includes(':') ? '-6' : '-4';
