@@ -68,6 +68,8 @@ export type CheckSpec =
   | { kind: 'audit-watch'; path: string; perms: string }
   | { kind: 'audit-syscall'; arch: 'b64' | 'b32'; syscall: string; fields: string[] }
   | { kind: 'docker-daemon'; key: string; expected: DockerExpectation }
+  /** `startable`: dockerd accepts daemon.json and its flags; `tcp-tls`: no TCP listener without client certificates. */
+  | { kind: 'docker-daemon-file'; rule: 'startable' | 'tcp-tls' }
   | { kind: 'grub-password'; file: 'custom' | 'cfg' }
   | { kind: 'seccomp-profiles'; rule: 'parse' | 'default-deny' | 'startable' | 'dangerous' | 'arch-names' }
   | { kind: 'compose'; rule: ComposeRule };
@@ -101,7 +103,8 @@ export type ComposeRule =
   | 'pids-limit'
   | 'resource-limits'
   | 'non-root'
-  | 'no-privileged';
+  | 'no-privileged'
+  | 'pinned-image';
 
 export interface Control {
   /** Stable, lower-case, dotted, naming the thing checked, e.g. `sysctl.kernel.kptr_restrict`. */

@@ -28,7 +28,9 @@ export interface Summary {
   fail: number;
   notApplicable: number;
   error: number;
-  /** Share of evaluated controls that pass, 0-100; errors count against it, not-applicable does not. */
+  /** Failing controls the site profile accepts, with a reason and an end date. */
+  waived: number;
+  /** Share of evaluated controls that pass, 0-100; errors and waived controls count against it, not-applicable does not. */
   score: number;
 }
 
@@ -66,10 +68,34 @@ function evaluateControl(control: Control, context: AuditContext, evaluators: Ev
   }
 }
 
+/**
+ * A failing control that the profile waives reports `waived` with the reason; after the waiver's
+ * last day it fails again, and the reason says the waiver expired. Passing controls stay passes.
+ */
+export function applyWaiver(control: Control, outcome: Outcome, profile: Profile | undefined, today: Date): Outcome {
+  const waiver = profile?.waivers?.find((candidate) => candidate.id === control.id);
+  if (waiver === undefined || outcome.status !== 'fail') return outcome;
+  const day = today.toISOString().slice(0, 10);
+  if (waiver.expires !== undefined && waiver.expires < day) {
+    const why = outcome.reason ?? text('', '');
+    return {
+      ...outcome,
+      reason: text(`the waiver expired on ${waiver.expires} ("${waiver.reason}"); ${why.en}`, `例外の期限 ${waiver.expires} が過ぎています(「${waiver.reason}」)。${why.ja}`),
+    };
+  }
+  const until = waiver.expires === undefined ? '' : waiver.expires;
+  return {
+    ...outcome,
+    status: 'waived',
+    reason: text(`waived${until === '' ? '' : ` until ${until}`}: ${waiver.reason}`, `例外${until === '' ? '' : `(${until} まで)`}: ${waiver.reason}`),
+    notice: true,
+  };
+}
+
 export function summarize(results: ControlResult[]): Summary {
   const count = (status: ControlResult['status']): number => results.filter((result) => result.status === status).length;
-  const summary = { pass: count('pass'), fail: count('fail'), notApplicable: count('not-applicable'), error: count('error'), score: 100 };
-  const evaluated = summary.pass + summary.fail + summary.error;
+  const summary = { pass: count('pass'), fail: count('fail'), notApplicable: count('not-applicable'), error: count('error'), waived: count('waived'), score: 100 };
+  const evaluated = summary.pass + summary.fail + summary.error + summary.waived;
   if (evaluated > 0) summary.score = Math.round((100 * summary.pass) / evaluated);
   return summary;
 }
@@ -93,6 +119,7 @@ export function runAudit(target: Target, options: AuditOptions): AuditReport {
     }
   }
 
-  const results = controls.map((control): ControlResult => ({ control, ...evaluateControl(control, context, evaluators) }));
+  const today = options.today ?? new Date();
+  const results = controls.map((control): ControlResult => ({ control, ...applyWaiver(control, evaluateControl(control, context, evaluators), options.profile, today) }));
   return { target, level: options.level, results, summary: summarize(results) };
 }

@@ -2,7 +2,7 @@ import type { CheckSpec } from '../catalog/types.js';
 import type { Evaluator } from './context.js';
 import { evaluateGrubPassword } from './checks/boot.js';
 import { evaluateCompose } from './checks/compose.js';
-import { evaluateDockerDaemon } from './checks/docker.js';
+import { evaluateDockerDaemon, evaluateDockerDaemonFile } from './checks/docker.js';
 import { evaluateFileMode } from './checks/filemode.js';
 import { makeOsSupportEvaluator } from './checks/ossupport.js';
 import type { SupportTable } from './checks/ossupport.js';
@@ -34,6 +34,7 @@ export function makeEvaluators(supportTable: SupportTable): EvaluatorTable {
     'audit-watch': evaluateAuditWatch,
     'audit-syscall': evaluateAuditSyscall,
     'docker-daemon': evaluateDockerDaemon,
+    'docker-daemon-file': evaluateDockerDaemonFile,
     'grub-password': evaluateGrubPassword,
     'seccomp-profiles': evaluateSeccomp,
     compose: evaluateCompose,

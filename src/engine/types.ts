@@ -1,7 +1,7 @@
 import type { Control } from '../catalog/types.js';
 import type { Text } from '../core/text.js';
 
-export type Status = 'pass' | 'fail' | 'not-applicable' | 'error';
+export type Status = 'pass' | 'fail' | 'not-applicable' | 'error' | 'waived';
 
 /** A file and line that a verdict rests on. */
 export interface Evidence {

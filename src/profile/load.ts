@@ -3,16 +3,79 @@ import { LineCounter, parseDocument, isMap, isScalar, isSeq } from 'yaml';
 import type { Node } from 'yaml';
 import { text } from '../core/text.js';
 import { UsageError } from '../target/target.js';
-import type { Profile } from './profile.js';
+import type { Profile, Waiver } from './profile.js';
 
 type PortField = 'sshPorts' | 'allowTcp' | 'allowUdp';
 const PORT_FIELDS: PortField[] = ['sshPorts', 'allowTcp', 'allowUdp'];
-const KNOWN = new Set<string>(['ipv6', 'answerPing', ...PORT_FIELDS]);
+const BOOLEAN_FIELDS = ['ipv6', 'answerPing', 'grubUnrestricted'] as const;
+const KNOWN = new Set<string>([...BOOLEAN_FIELDS, ...PORT_FIELDS, 'keepModules', 'waivers']);
+const WAIVER_FIELDS = new Set(['id', 'reason', 'expires']);
+const MODULE_NAME = /^[A-Za-z0-9_-]+$/;
+const DATE = /^\d{4}-\d{2}-\d{2}$/;
 
-function located(path: string, lineCounter: LineCounter, node: Node | null | undefined): string {
-  if (node?.range === undefined || node.range === null) return path;
-  const { line, col } = lineCounter.linePos(node.range[0]);
-  return `${path}:${line}:${col}`;
+class ProfileReader {
+  constructor(
+    private readonly path: string,
+    private readonly lineCounter: LineCounter,
+  ) {}
+
+  where(node: Node | null | undefined): string {
+    if (node?.range === undefined || node.range === null) return this.path;
+    const { line, col } = this.lineCounter.linePos(node.range[0]);
+    return `${this.path}:${line}:${col}`;
+  }
+
+  fail(node: Node | null | undefined, en: string, ja: string): never {
+    const at = this.where(node);
+    throw new UsageError(text(`${at}: ${en}`, `${at}: ${ja}`));
+  }
+
+  ports(key: string, node: Node | null): number[] {
+    if (!isSeq(node)) this.fail(node, `${key} must be a list of port numbers`, `${key} はポート番号のリストで指定してください`);
+    return node.items.map((item) => {
+      const value = isScalar(item) ? item.value : undefined;
+      if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > 65535) {
+        this.fail(item as Node, `${String(value)} is not a port number (1-65535)`, `${String(value)} はポート番号(1〜65535)ではありません`);
+      }
+      return value;
+    });
+  }
+
+  modules(node: Node | null): string[] {
+    if (!isSeq(node)) this.fail(node, 'keepModules must be a list of module names', 'keepModules はモジュール名のリストで指定してください');
+    return node.items.map((item) => {
+      const value = isScalar(item) ? item.value : undefined;
+      if (typeof value !== 'string' || !MODULE_NAME.test(value)) {
+        this.fail(item as Node, `${String(value)} is not a kernel module name (letters, digits, - and _)`, `${String(value)} はカーネルモジュール名(英数字、-、_)ではありません`);
+      }
+      return value;
+    });
+  }
+
+  waivers(node: Node | null): Waiver[] {
+    if (!isSeq(node)) this.fail(node, 'waivers must be a list of {id, reason, expires}', 'waivers は {id, reason, expires} のリストで指定してください');
+    return node.items.map((item) => {
+      if (!isMap(item)) this.fail(item as Node, 'a waiver is a mapping with id, reason and expires', '例外は id、reason、expires を持つマッピングです');
+      const waiver: Partial<Waiver> = {};
+      for (const pair of item.items) {
+        const keyNode = pair.key as Node | null;
+        const key = isScalar(keyNode) ? String(keyNode.value) : '';
+        const valueNode = pair.value as Node | null;
+        if (!WAIVER_FIELDS.has(key)) this.fail(keyNode, `unknown waiver field "${key}"; known fields: id, reason, expires`, `例外の不明な項目 "${key}" です。使える項目: id、reason、expires`);
+        let value = isScalar(valueNode) ? valueNode.value : undefined;
+        // YAML 1.1 readers turn 2027-03-31 into a date; keep the text as written.
+        if (value instanceof Date) value = value.toISOString().slice(0, 10);
+        if (typeof value !== 'string' || value.trim() === '') this.fail(valueNode ?? keyNode, `${key} must be a non-empty string`, `${key} は空でない文字列で指定してください`);
+        if (key === 'expires' && (!DATE.test(value) || Number.isNaN(Date.parse(`${value}T00:00:00Z`)))) {
+          this.fail(valueNode, `expires must be a date written YYYY-MM-DD (got ${value})`, `expires は YYYY-MM-DD 形式の日付で指定してください(指定値: ${value})`);
+        }
+        waiver[key as keyof Waiver] = value;
+      }
+      if (waiver.id === undefined) this.fail(item, 'a waiver needs the id of the control it waives', '例外には対象のコントロール ID(id)が必要です');
+      if (waiver.reason === undefined) this.fail(item, `the waiver of ${waiver.id} needs a reason`, `${waiver.id} の例外には理由(reason)が必要です`);
+      return waiver as Waiver;
+    });
+  }
 }
 
 /** Read a site profile; every problem is a UsageError that names the file, line and column. */
@@ -32,42 +95,29 @@ export function loadProfile(path: string): Profile {
     const { line, col } = lineCounter.linePos(syntax.pos[0]);
     throw new UsageError(text(`${path}:${line}:${col}: invalid YAML: ${syntax.message}`, `${path}:${line}:${col}: YAML が正しくありません: ${syntax.message}`));
   }
+  const reader: ProfileReader = new ProfileReader(path, lineCounter);
   const root = doc.contents;
   if (root === null) return {};
-  if (!isMap(root)) {
-    throw new UsageError(text(`${located(path, lineCounter, root)}: a profile is a mapping of settings`, `${located(path, lineCounter, root)}: プロファイルは設定のマッピングでなければなりません`));
-  }
+  if (!isMap(root)) reader.fail(root, 'a profile is a mapping of settings', 'プロファイルは設定のマッピングでなければなりません');
 
   const profile: Profile = {};
   for (const pair of root.items) {
     const keyNode = pair.key as Node | null;
     const key = isScalar(keyNode) ? String(keyNode.value) : '';
     const valueNode = pair.value as Node | null;
-    const where = located(path, lineCounter, keyNode);
     if (!KNOWN.has(key)) {
-      throw new UsageError(
-        text(`${where}: unknown setting "${key}"; known settings: ${[...KNOWN].join(', ')}`, `${where}: 不明な設定 "${key}" です。使える設定: ${[...KNOWN].join(', ')}`),
-      );
+      reader.fail(keyNode, `unknown setting "${key}"; known settings: ${[...KNOWN].join(', ')}`, `不明な設定 "${key}" です。使える設定: ${[...KNOWN].join(', ')}`);
     }
-    if (key === 'ipv6' || key === 'answerPing') {
-      if (!isScalar(valueNode) || typeof valueNode.value !== 'boolean') {
-        throw new UsageError(text(`${where}: ${key} must be true or false`, `${where}: ${key} は true か false で指定してください`));
-      }
+    if (key === 'ipv6' || key === 'answerPing' || key === 'grubUnrestricted') {
+      if (!isScalar(valueNode) || typeof valueNode.value !== 'boolean') reader.fail(keyNode, `${key} must be true or false`, `${key} は true か false で指定してください`);
       profile[key] = valueNode.value;
-      continue;
+    } else if (key === 'keepModules') {
+      profile.keepModules = reader.modules(valueNode);
+    } else if (key === 'waivers') {
+      profile.waivers = reader.waivers(valueNode);
+    } else {
+      profile[key as PortField] = reader.ports(key, valueNode);
     }
-    if (!isSeq(valueNode)) {
-      throw new UsageError(text(`${where}: ${key} must be a list of port numbers`, `${where}: ${key} はポート番号のリストで指定してください`));
-    }
-    const ports = valueNode.items.map((item) => {
-      const value = isScalar(item) ? item.value : undefined;
-      if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > 65535) {
-        const at = located(path, lineCounter, item as Node);
-        throw new UsageError(text(`${at}: ${String(value)} is not a port number (1-65535)`, `${at}: ${String(value)} はポート番号(1〜65535)ではありません`));
-      }
-      return value;
-    });
-    profile[key as PortField] = ports;
   }
   return profile;
 }

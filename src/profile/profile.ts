@@ -1,3 +1,12 @@
+/** An accepted exception to one control, with the reason and the day it ends. */
+export interface Waiver {
+  /** Control id, e.g. `ssh.permit-root-login`. */
+  id: string;
+  reason: string;
+  /** Last day the waiver holds (YYYY-MM-DD, inclusive); after it the control reports `fail` again. */
+  expires?: string;
+}
+
 /**
  * Site choices that change what the guide requires. Every field is optional. An absent field
  * leaves the choice open, so controls that depend on it are not applicable.
@@ -11,8 +20,16 @@ export interface Profile {
   allowTcp?: number[];
   /** Incoming UDP ports the firewall is meant to allow. */
   allowUdp?: number[];
-  /** Whether the host answers ICMP echo requests (rate-limited); absent means true. */
+  /** Whether the host answers ICMP echo (ping), rate-limited; true when absent. */
   answerPing?: boolean;
+  /**
+   * Whether GRUB menu entries boot without the boot password (`--unrestricted`), so only editing
+   * entries and the GRUB shell need it. Absent means true. With false, GRUB asks for the password at every boot.
+   */
+  grubUnrestricted?: boolean;
+  /** Kernel modules the site needs (squashfs for snaps and some images), which apply leaves loadable. */
+  keepModules?: string[];
+  waivers?: Waiver[];
 }
 
 export const EMPTY_PROFILE: Profile = {};

@@ -4,7 +4,7 @@ import type { AuditReport } from '../engine/audit.js';
 import { TOOL_NAME, TOOL_VERSION } from '../version.js';
 
 /** Bumped on any incompatible change to the JSON report; docs/report-schema.json describes it. */
-export const REPORT_SCHEMA_VERSION = '1.0';
+export const REPORT_SCHEMA_VERSION = '1.1';
 
 export function reportToJson(report: AuditReport, lang: Lang): object {
   const { target } = report;

@@ -27,9 +27,10 @@ const STATUS_LABELS: Record<Status, Text> = {
   fail: text('FAIL', '不合格'),
   'not-applicable': text('N/A', '該当なし'),
   error: text('ERROR', 'エラー'),
+  waived: text('WAIVED', '例外'),
 };
 
-const COLORS: Record<Status, string> = { pass: '32', fail: '31', 'not-applicable': '2', error: '33' };
+const COLORS: Record<Status, string> = { pass: '32', fail: '31', 'not-applicable': '2', error: '33', waived: '36' };
 
 export interface TerminalOptions {
   lang: Lang;
@@ -101,8 +102,8 @@ export function renderTerminal(report: AuditReport, options: TerminalOptions): s
   out.push('');
   out.push(
     lang === 'ja'
-      ? `合格 ${summary.pass}、不合格 ${summary.fail}、該当なし ${summary.notApplicable}、エラー ${summary.error}、スコア ${summary.score}/100`
-      : `${summary.pass} passed, ${summary.fail} failed, ${summary.notApplicable} not applicable, ${summary.error} errors, score ${summary.score}/100`,
+      ? `合格 ${summary.pass}、不合格 ${summary.fail}、該当なし ${summary.notApplicable}、エラー ${summary.error}${summary.waived > 0 ? `、例外 ${summary.waived}` : ''}、スコア ${summary.score}/100`
+      : `${summary.pass} passed, ${summary.fail} failed, ${summary.notApplicable} not applicable, ${summary.error} errors${summary.waived > 0 ? `, ${summary.waived} waived` : ''}, score ${summary.score}/100`,
   );
   return out.join('\n') + '\n';
 }

@@ -7,14 +7,18 @@ export function sha256(data: Buffer): string {
   return createHash('sha256').update(data).digest('hex');
 }
 
-/** Hash, mode and owner of a host file, or null when it does not exist. Symbolic links are followed. */
-export function fileState(hostPath: string): FileState | null {
+/** Hash, mode and owner of a host file, or null when it does not exist. `follow` false describes a symbolic link itself. */
+export function fileState(hostPath: string, follow = true): FileState | null {
   let stat: fs.Stats;
   try {
-    stat = fs.statSync(hostPath);
+    stat = follow ? fs.statSync(hostPath) : fs.lstatSync(hostPath);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
     throw error;
+  }
+  if (stat.isSymbolicLink()) {
+    const target = fs.readlinkSync(hostPath);
+    return { sha256: sha256(Buffer.from(target)), mode: 0o777, uid: stat.uid, gid: stat.gid, size: target.length, symlink: target };
   }
   const data = stat.isFile() ? fs.readFileSync(hostPath) : Buffer.alloc(0);
   return { sha256: sha256(data), mode: stat.mode & 0o7777, uid: stat.uid, gid: stat.gid, size: stat.size };
@@ -30,7 +34,7 @@ function fsyncDirectory(dir: string): void {
 }
 
 /**
- * Replace `hostPath` with `data` so that a reader, or a crash, sees either the old or the new file
+ * Replace `hostPath` with `data` so that a reader, or a crash, finds either the old or the new file
  * and never part of one: write a temporary file in the same directory, set mode and owner, fsync,
  * rename over the original, then fsync the directory so the rename itself survives a power cut.
  */
@@ -63,6 +67,20 @@ export function writeFileAtomic(hostPath: string, data: Buffer, mode: number, ui
 export function setModeOwner(hostPath: string, mode: number, uid: number, gid: number): void {
   fs.chownSync(hostPath, uid, gid);
   fs.chmodSync(hostPath, mode);
+}
+
+/** Make `hostPath` a symbolic link to `target`, replacing what is there in one rename. */
+export function writeSymlinkAtomic(hostPath: string, target: string): void {
+  const dir = path.dirname(hostPath);
+  const temporary = path.join(dir, `.${path.basename(hostPath)}.kh-${randomBytes(6).toString('hex')}`);
+  fs.symlinkSync(target, temporary);
+  try {
+    fs.renameSync(temporary, hostPath);
+  } catch (error) {
+    fs.rmSync(temporary, { force: true });
+    throw error;
+  }
+  fsyncDirectory(dir);
 }
 
 export function removeFile(hostPath: string): void {

@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { text } from '../core/text.js';
 import { RootFs } from '../target/rootfs.js';
 import { UsageError } from '../target/target.js';
-import { fileState, removeFile, setModeOwner, writeFileAtomic } from './atomic.js';
+import { fileState, removeFile, setModeOwner, writeFileAtomic, writeSymlinkAtomic } from './atomic.js';
 import { listManifests, readManifest, transactionHostDir, withLock, writeManifest } from './store.js';
 import { sameState } from './transaction.js';
 import type { Manifest, RuntimeRecord } from './types.js';
@@ -23,7 +23,7 @@ export interface RollbackResult {
   kept: RuntimeRecord[];
 }
 
-/** The transaction `rollback` without an id acts on: the newest one not yet rolled back. */
+/** Find the newest transaction not yet rolled back, which `rollback` without an id restores. */
 export function latestTransaction(root: string): Manifest | undefined {
   return listManifests(root)
     .filter((manifest) => manifest.state !== 'rolled-back')
@@ -35,7 +35,8 @@ export function driftedFiles(root: string, manifest: Manifest): string[] {
   const rootFs = new RootFs(root);
   const drifted: string[] = [];
   for (const file of manifest.files) {
-    const now = fileState(rootFs.resolve(file.path, true));
+    const follow = file.noFollow !== true;
+    const now = fileState(rootFs.resolve(file.path, follow), follow);
     if (sameState(now, file.after)) continue;
     if (manifest.state !== 'committed' && sameState(now, file.before)) continue;
     drifted.push(file.path);
@@ -45,7 +46,12 @@ export function driftedFiles(root: string, manifest: Manifest): string[] {
 
 /** Restore every file of a transaction byte for byte with mode and owner, and remove the files it created. */
 export function rollbackTransaction(root: string, id: string | undefined, options: RollbackOptions = {}): RollbackResult {
-  return withLock(root, () => {
+  return withLock(root, () => restoreTransaction(root, id, options));
+}
+
+/** Roll back while the caller already holds the target's lock (an apply undoing its own failed writes). */
+export function restoreTransaction(root: string, id: string | undefined, options: RollbackOptions = {}): RollbackResult {
+  {
     const manifest = id === undefined ? latestTransaction(root) : readManifest(root, id);
     if (manifest === undefined) {
       throw new UsageError(text('there is no transaction to roll back', '元に戻すトランザクションがありません'));
@@ -81,15 +87,19 @@ export function rollbackTransaction(root: string, id: string | undefined, option
     const restored: string[] = [];
     const removed: string[] = [];
     for (const file of manifest.files) {
-      const hostPath = rootFs.resolve(file.path, true);
-      const now = fileState(hostPath);
+      const follow = file.noFollow !== true;
+      const hostPath = rootFs.resolve(file.path, follow);
+      const now = fileState(hostPath, follow);
       if (sameState(now, file.before)) continue;
       if (file.before === null) {
         removeFile(hostPath);
         removed.push(file.path);
         continue;
       }
-      if (now !== null && now.sha256 === file.before.sha256) {
+      if (file.before.symlink !== undefined) {
+        fs.mkdirSync(path.dirname(hostPath), { recursive: true });
+        writeSymlinkAtomic(hostPath, file.before.symlink);
+      } else if (now !== null && now.symlink === undefined && now.sha256 === file.before.sha256) {
         setModeOwner(hostPath, file.before.mode, file.before.uid, file.before.gid);
       } else {
         const bytes = fs.readFileSync(path.join(dir, file.backup as string));
@@ -110,7 +120,7 @@ export function rollbackTransaction(root: string, id: string | undefined, option
     manifest.state = 'rolled-back';
     writeManifest(root, manifest);
     return { id: manifest.id, restored, removed, kept };
-  });
+  }
 }
 
 export { readManifest };

@@ -6,7 +6,7 @@ import { UsageError } from '../target/target.js';
 import { writeFileAtomic } from './atomic.js';
 import type { Manifest } from './types.js';
 
-/** Where transactions live inside the target. */
+/** Directory of transactions inside the target. */
 export const TRANSACTIONS_DIR = '/var/lib/kimigayo-harden/transactions';
 const LOCK_FILE = '/var/lib/kimigayo-harden/lock';
 
@@ -18,7 +18,7 @@ export function transactionHostDir(root: string, id: string): string {
   return path.join(transactionsHostDir(root), id);
 }
 
-/** An id that sorts by creation time: `20261204T203000Z-1a2b3c`. */
+/** Make an id that sorts by creation time: `20261204T203000Z-1a2b3c`. */
 export function newTransactionId(now = new Date()): string {
   const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
   return `${stamp}-${randomBytes(3).toString('hex')}`;

@@ -4,7 +4,8 @@ import { text } from '../core/text.js';
 import { RootFs } from '../target/rootfs.js';
 import { UsageError } from '../target/target.js';
 import { TOOL_VERSION } from '../version.js';
-import { fileState, removeFile, setModeOwner, sha256, writeFileAtomic } from './atomic.js';
+import { fileState, removeFile, setModeOwner, sha256, writeFileAtomic, writeSymlinkAtomic } from './atomic.js';
+import { restoreTransaction } from './rollback.js';
 import { createTransactionDir, interruptedTransactions, newTransactionId, transactionHostDir, withLock, writeManifest } from './store.js';
 import type { FileChange, FileState, Manifest, ManifestFile, RuntimeRecord } from './types.js';
 
@@ -28,24 +29,30 @@ export function prepareChanges(root: string, changes: FileChange[]): PreparedCha
   const prepared: PreparedChange[] = [];
   const seen = new Set<string>();
   for (const change of changes) {
-    const hostPath = rootFs.resolve(change.path, true);
+    const follow = change.symlink === undefined && change.noFollow !== true;
+    const hostPath = rootFs.resolve(change.path, follow);
     if (seen.has(hostPath)) {
       throw new Error(`two changes to the same file ${change.path} in one transaction`);
     }
     seen.add(hostPath);
-    const before = fileState(hostPath);
-    if (before !== null && !fs.statSync(hostPath).isFile()) {
+    const before = fileState(hostPath, follow);
+    if (before !== null && before.symlink === undefined && !fs.statSync(hostPath).isFile()) {
       throw new UsageError(text(`${change.path} is not a regular file, so it is not changed`, `${change.path} は通常のファイルではないため変更しません`));
     }
-    const beforeBytes = before === null ? null : fs.readFileSync(hostPath);
+    let beforeBytes: Buffer | null = null;
+    if (before?.symlink !== undefined) beforeBytes = Buffer.from(before.symlink);
+    else if (before !== null) beforeBytes = fs.readFileSync(hostPath);
 
     let afterBytes: Buffer | null;
     if (change.content === null) afterBytes = null;
+    else if (change.symlink !== undefined) afterBytes = Buffer.from(change.symlink);
     else if (change.content === undefined) afterBytes = beforeBytes;
     else afterBytes = toBuffer(change.content);
 
     let after: FileState | null = null;
-    if (afterBytes !== null) {
+    if (change.symlink !== undefined) {
+      after = { sha256: sha256(afterBytes as Buffer), mode: 0o777, uid: change.uid ?? 0, gid: change.gid ?? 0, size: change.symlink.length, symlink: change.symlink };
+    } else if (afterBytes !== null) {
       after = {
         sha256: sha256(afterBytes),
         mode: change.mode ?? before?.mode ?? 0o644,
@@ -62,6 +69,9 @@ export function prepareChanges(root: string, changes: FileChange[]): PreparedCha
 
 export function sameState(a: FileState | null, b: FileState | null): boolean {
   if (a === null || b === null) return a === b;
+  if (a.symlink !== b.symlink) return false;
+  // The kernel ignores the mode and owner of a symbolic link, so only its target counts.
+  if (a.symlink !== undefined) return true;
   return a.sha256 === b.sha256 && a.mode === b.mode && a.uid === b.uid && a.gid === b.gid;
 }
 
@@ -88,9 +98,18 @@ export class Transaction {
   /** Back up every file the changes touch and record the manifest; nothing in the target changes yet. */
   static begin(root: string, description: string, prepared: PreparedChange[]): Transaction {
     const id = newTransactionId();
-    const dir = createTransactionDir(root, id);
+    let dir: string;
+    try {
+      dir = createTransactionDir(root, id);
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      throw new UsageError(
+        text(`cannot create the transaction directory under ${root} (${reason}); nothing was written`, `${root} の下にトランザクションのディレクトリを作れません(${reason})。何も書き込んでいません`),
+      );
+    }
     const files: ManifestFile[] = prepared.map((item, index) => {
       const entry: ManifestFile = { path: item.change.path, before: item.before, after: item.after };
+      if (item.change.symlink !== undefined || item.change.noFollow === true) entry.noFollow = true;
       if (item.beforeBytes !== null) {
         entry.backup = `files/${index}`;
         const backup = path.join(dir, entry.backup);
@@ -134,14 +153,38 @@ export class Transaction {
     }
   }
 
+  /**
+   * Write every file; when one write fails (read-only file system, disk full), put back the files
+   * already written and raise a WriteError that names the file, so no target is left half-changed.
+   */
+  writeFilesOrRestore(env: NodeJS.ProcessEnv = process.env): void {
+    try {
+      this.writeFiles(env);
+    } catch (error) {
+      const failed = this.prepared[this.writes]?.change.path ?? '?';
+      const reason = error instanceof Error ? error.message : String(error);
+      restoreTransaction(this.root, this.id, { force: true });
+      throw new WriteError(
+        text(
+          `cannot write ${failed} (${reason}); the files already written were restored and nothing is changed`,
+          `${failed} を書き込めません(${reason})。書き込み済みのファイルは元に戻したため、変更はありません`,
+        ),
+      );
+    }
+  }
+
   private writeOne(item: PreparedChange): void {
     if (item.after === null || item.afterBytes === null) {
       removeFile(item.hostPath);
       return;
     }
     this.ensureParent(item.hostPath);
+    if (item.after.symlink !== undefined) {
+      writeSymlinkAtomic(item.hostPath, item.after.symlink);
+      return;
+    }
     const { mode, uid, gid } = item.after;
-    if (item.before !== null && item.before.sha256 === item.after.sha256) setModeOwner(item.hostPath, mode, uid, gid);
+    if (item.before !== null && item.before.symlink === undefined && item.before.sha256 === item.after.sha256) setModeOwner(item.hostPath, mode, uid, gid);
     else writeFileAtomic(item.hostPath, item.afterBytes, mode, uid, gid);
   }
 
@@ -161,7 +204,7 @@ export class Transaction {
     for (const created of missing) fs.mkdirSync(created, { mode: 0o755 });
   }
 
-  /** Record a runtime step before it runs (done: false) so an interrupted apply knows it may have happened. */
+  /** Record a runtime step before it runs (done: false), so that rollback after a crash treats it as possibly done. */
   recordRuntime(record: RuntimeRecord): number {
     this.manifest.runtime.push(record);
     writeManifest(this.root, this.manifest);
@@ -198,11 +241,14 @@ export function applyFileChanges(root: string, changes: FileChange[], descriptio
     const prepared = prepareChanges(root, changes);
     if (prepared.length === 0) return { changed: [] };
     const transaction = Transaction.begin(root, description, prepared);
-    transaction.writeFiles();
+    transaction.writeFilesOrRestore();
     transaction.commit();
     return { id: transaction.id, changed: prepared.map((item) => item.change.path) };
   });
 }
+
+/** A write failed part-way; the files already written were put back from the backups. */
+export class WriteError extends UsageError {}
 
 /** Stop before writing when an earlier apply or rollback was killed: its files must be settled first. */
 export function refuseWhenInterrupted(root: string): void {

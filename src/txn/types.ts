@@ -13,7 +13,14 @@ export interface FileChange {
   /** Owner; an existing file keeps its owner when absent, a new file gets root (0). */
   uid?: number;
   gid?: number;
-  /** Why the change is made, shown by `plan`. */
+  /** Make the path a symbolic link with this target (content must be absent). */
+  symlink?: string;
+  /**
+   * Act on the path itself when it is a symbolic link instead of the file it points to: set for
+   * removing a runlevel or systemd `.wants` link, and implied by `symlink`.
+   */
+  noFollow?: boolean;
+  /** Reason for the change, shown by `plan`. */
   reason?: Text;
 }
 
@@ -25,6 +32,8 @@ export interface FileState {
   uid: number;
   gid: number;
   size: number;
+  /** Target of a symbolic link; the hash is then of the link target text. */
+  symlink?: string;
 }
 
 export interface ManifestFile {
@@ -35,6 +44,8 @@ export interface ManifestFile {
   after: FileState | null;
   /** Name of the backup of the original bytes inside the transaction directory; absent when there was no file. */
   backup?: string;
+  /** The path is handled as a symbolic link itself, not followed. */
+  noFollow?: boolean;
 }
 
 /**
@@ -64,7 +75,7 @@ export interface Manifest {
   id: string;
   createdAt: string;
   toolVersion: string;
-  /** What made the transaction, e.g. `apply --level 3`. */
+  /** Command that made the transaction, e.g. `apply --level 3`. */
   description: string;
   state: TransactionState;
   files: ManifestFile[];

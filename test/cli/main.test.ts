@@ -83,7 +83,7 @@ describe('cli', () => {
   test('json output has the documented shape', async () => {
     const result = await run(['audit', '--root', weak, '--format', 'json', '--level', '2']);
     const report = JSON.parse(result.stdout) as Record<string, any>;
-    assert.equal(report.schemaVersion, '1.0');
+    assert.equal(report.schemaVersion, '1.1');
     assert.equal(report.tool.name, 'kimigayo-harden');
     assert.equal(report.target.mode, 'offline');
     assert.equal(report.level, 2);

@@ -190,9 +190,11 @@ const GOOD_SECCOMP = JSON.stringify(
     architectures: ['SCMP_ARCH_X86_64'],
     syscalls: [
       {
-        names: ['read', 'write', 'openat', 'close', 'fstat', 'execve', 'brk', 'mmap', 'munmap', 'mprotect', 'exit_group', 'arch_prctl', 'rt_sigreturn', 'socket', 'bind', 'listen', 'accept4'],
+        names: ['read', 'write', 'openat', 'close', 'fstat', 'newfstatat', 'pread64', 'execve', 'brk', 'mmap', 'munmap', 'mprotect', 'exit_group', 'arch_prctl', 'rt_sigreturn', 'socket', 'bind', 'listen', 'accept4'],
         action: 'SCMP_ACT_ALLOW',
       },
+      // glibc falls back from clone3 to clone only on ENOSYS.
+      { names: ['clone3'], action: 'SCMP_ACT_ERRNO', errnoRet: 38 },
     ],
   },
   null,
@@ -268,6 +270,9 @@ export const HARDENED_TREE: FixtureSpec = {
   // OpenRC's auditd service loads audit.rules, not rules.d: the rules must be in both.
   '/etc/audit/audit.rules': GUIDE_AUDIT_RULES,
   '/etc/docker/daemon.json': GUIDE_DAEMON_JSON,
+  // userns-remap "default" needs ranges for dockremap, or dockerd does not start.
+  '/etc/subuid': 'dockremap:165536:65536\n',
+  '/etc/subgid': 'dockremap:165536:65536\n',
   '/etc/docker/seccomp.json': GOOD_SECCOMP,
   '/etc/seccomp/httpd.json': GOOD_SECCOMP,
   '/etc/grub.d/40_custom': { content: GRUB_PASSWORD, mode: 0o755 },
@@ -334,9 +339,10 @@ export const WEAK_TREE: FixtureSpec = {
   '/etc/iptables/rules6-save': WEAK_RULES_V6,
   '/etc/audit/rules.d/audit.rules': '-w /tmp -p r -k unrelated\n',
   '/etc/docker/daemon.json': '{\n  "icc": true,\n  "userns-remap": "",\n  "no-new-privileges": false,\n  "live-restore": false,\n  "userland-proxy": true,\n  "log-driver": "syslog",\n  "log-opts": {}\n}\n',
+  // `open` does not exist on aarch64, so the rule does nothing there.
   '/etc/seccomp/allow-all.json': JSON.stringify({
     defaultAction: 'SCMP_ACT_ALLOW',
-    architectures: ['SCMP_ARCH_X86_64', 'SCMP_ARCH_AARCH64'],
+    architectures: ['SCMP_ARCH_AARCH64'],
     syscalls: [{ names: ['open', 'ptrace'], action: 'SCMP_ACT_ALLOW' }],
   }),
   '/etc/seccomp/httpd.json': JSON.stringify({
@@ -356,6 +362,8 @@ export const WEAK_OVERLAYS: Record<string, { files?: FixtureSpec; profile?: Prof
   'firewall.ipv4.persisted': { files: { '/etc/iptables/rules-save': { remove: true } } },
   'firewall.ipv6.persisted': { files: { '/etc/iptables/rules6-save': { remove: true } }, profile: {} },
   'firewall.ipv6.ruleset': { files: { '/etc/iptables/rules6-save': { remove: true } }, profile: {} },
+  'docker.daemon.startable': { files: { '/etc/conf.d/docker': 'DOCKER_OPTS="--icc=false"\n' } },
+  'docker.daemon.tcp-tls': { files: { '/etc/docker/daemon.json': '{\n  "hosts": ["unix:///var/run/docker.sock", "tcp://0.0.0.0:2375"]\n}\n' } },
 };
 
 /** Files by target path; a string content that starts with `->` makes a symbolic link to the rest. */

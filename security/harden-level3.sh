@@ -1,0 +1,25 @@
+#!/bin/sh
+# Apply hardening level 3 of the Kimigayo OS security hardening guide to this host, as one
+# transaction that "kimigayo-harden rollback" undoes. Installed as
+# /usr/share/kimigayo/security/harden-level3.sh.
+#
+# Usage: harden-level3.sh [PROFILE] [kimigayo-harden apply options...]
+#   PROFILE  site profile (YAML); default /etc/kimigayo/harden-profile.yml when it exists.
+#   Options after it go to "kimigayo-harden apply", e.g. --root /mnt/image or --allow-lockout.
+# Exit status is that of kimigayo-harden apply: 0 applied, 1 controls still failing, 2 refused.
+set -eu
+
+# A profile named on the command line must exist (kimigayo-harden reports it otherwise);
+# the default one is used only when it is there.
+profile=
+if [ "$#" -gt 0 ] && [ "${1#-}" = "$1" ]; then
+    profile=$1
+    shift
+elif [ -f /etc/kimigayo/harden-profile.yml ]; then
+    profile=/etc/kimigayo/harden-profile.yml
+fi
+
+if [ -n "$profile" ]; then
+    exec kimigayo-harden apply --level 3 --profile "$profile" "$@"
+fi
+exec kimigayo-harden apply --level 3 "$@"

@@ -1,0 +1,39 @@
+import type { Control } from '../catalog/types.js';
+import type { Text } from '../core/text.js';
+import type { Profile } from '../profile/profile.js';
+import type { OverlayRootFs } from '../target/overlay.js';
+import type { Target } from '../target/target.js';
+
+/** A change to the running system that follows the file changes on a live host. */
+export type RuntimeStep =
+  | { kind: 'sysctl'; key: string; value: string; controlId: string }
+  | { kind: 'remount'; mountpoint: string; options: string[]; controlId: string }
+  | { kind: 'service-stop'; service: string; controlId: string }
+  | { kind: 'service-start'; service: string; controlId: string }
+  | { kind: 'sshd-reload'; controlId: string };
+
+export interface PlanNote {
+  controlId?: string;
+  severity: 'info' | 'warning';
+  message: Text;
+}
+
+/** What a remedy works on: the target seen through the overlay of pending changes. */
+export interface RemedyContext {
+  overlay: OverlayRootFs;
+  /** The target with `fs` replaced by the overlay. */
+  target: Target;
+  profile: Profile;
+  /** The real target is the live host (runtime steps are planned only then). */
+  live: boolean;
+  notes: PlanNote[];
+  runtime: RuntimeStep[];
+}
+
+/** Bring every given control (all of one check kind, all failing) to a passing state by editing files in the overlay. */
+export type Remedy = (controls: Control[], context: RemedyContext) => void;
+
+/** Add a line ending to text that lacks one, so that appended lines start on their own line. */
+export function withFinalNewline(source: string): string {
+  return source === '' || source.endsWith('\n') ? source : `${source}\n`;
+}

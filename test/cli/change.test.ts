@@ -1,0 +1,98 @@
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { describe, test } from 'node:test';
+import { main } from '../../src/cli/main.js';
+import { makeTree, removeTree } from '../helpers/fixture.js';
+
+async function run(argv: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  const code = await main(argv, { stdout: (chunk) => (stdout += chunk), stderr: (chunk) => (stderr += chunk), env, stdoutIsTty: false });
+  return { code, stdout, stderr };
+}
+
+function tree(): string {
+  return makeTree({
+    '/etc/os-release': 'ID=debian\nVERSION_ID="12"\n',
+    '/etc/passwd': 'root:x:0:0:root:/root:/bin/sh\n',
+    '/etc/group': 'root:x:0:\n',
+    '/usr/sbin/sshd': { content: '', mode: 0o755 },
+    '/etc/ssh/sshd_config': { content: 'PasswordAuthentication yes\n', mode: 0o600 },
+  });
+}
+
+describe('plan, apply and rollback commands', () => {
+  test('plan exits 1 with pending changes and writes nothing', async () => {
+    const root = tree();
+    try {
+      const result = await run(['plan', '--root', root, '--level', '1', '--container', 'no']);
+      assert.equal(result.code, 1, result.stderr);
+      assert.match(result.stdout, /\+PasswordAuthentication no/);
+      assert.equal(fs.readFileSync(path.join(root, 'etc/ssh/sshd_config'), 'utf8'), 'PasswordAuthentication yes\n');
+      assert.equal(fs.existsSync(path.join(root, 'var/lib/kimigayo-harden')), false);
+    } finally {
+      removeTree(root);
+    }
+  });
+
+  test('plan json lists files and guards', async () => {
+    const root = tree();
+    try {
+      const result = await run(['plan', '--root', root, '--level', '1', '--container', 'no', '--format', 'json']);
+      const plan = JSON.parse(result.stdout) as { schemaVersion: string; files: Array<{ path: string; action: string; diff: string }>; guards: Array<{ override: string }> };
+      assert.equal(plan.schemaVersion, '1.0');
+      const sshd = plan.files.find((file) => file.path === '/etc/ssh/sshd_config');
+      assert.equal(sshd?.action, 'modify');
+      assert.equal(plan.guards[0]?.override, '--allow-lockout');
+    } finally {
+      removeTree(root);
+    }
+  });
+
+  test('apply refuses a lockout and names the flag', async () => {
+    const root = tree();
+    try {
+      const result = await run(['apply', '--root', root, '--level', '1', '--container', 'no']);
+      assert.equal(result.code, 2);
+      assert.match(result.stderr, /refused: .*--allow-lockout/);
+      assert.equal(fs.readFileSync(path.join(root, 'etc/ssh/sshd_config'), 'utf8'), 'PasswordAuthentication yes\n');
+    } finally {
+      removeTree(root);
+    }
+  });
+
+  test('apply with override, then rollback list and restore', async () => {
+    const root = tree();
+    try {
+      const applied = await run(['apply', '--root', root, '--level', '1', '--container', 'no', '--allow-lockout']);
+      assert.equal(applied.code, 0, applied.stdout + applied.stderr);
+      assert.match(fs.readFileSync(path.join(root, 'etc/ssh/sshd_config'), 'utf8'), /PasswordAuthentication no/);
+      const listed = await run(['rollback', '--root', root, '--list']);
+      assert.match(listed.stdout, /committed\s+apply --level 1/);
+      const rolled = await run(['rollback', '--root', root]);
+      assert.equal(rolled.code, 0, rolled.stderr);
+      assert.equal(fs.readFileSync(path.join(root, 'etc/ssh/sshd_config'), 'utf8'), 'PasswordAuthentication yes\n');
+      const again = await run(['rollback', '--root', root]);
+      assert.equal(again.code, 2);
+      assert.match(again.stderr, /no transaction to roll back/);
+    } finally {
+      removeTree(root);
+    }
+  });
+
+  test('Japanese plan and errors', async () => {
+    const root = tree();
+    try {
+      const result = await run(['plan', '--root', root, '--level', '1', '--container', 'no'], { LANG: 'ja_JP.UTF-8' });
+      assert.match(result.stdout, /ファイルの変更/);
+      const missing = await run(['plan', '--root', root], { LANG: 'ja_JP.UTF-8' });
+      assert.equal(missing.code, 2);
+      assert.match(missing.stderr, /--level/);
+      const bad = await run(['rollback', 'nope', '--root', root, '--lang', 'ja']);
+      assert.match(bad.stderr, /トランザクション ID ではありません/);
+    } finally {
+      removeTree(root);
+    }
+  });
+});

@@ -1,0 +1,243 @@
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { describe, test } from 'node:test';
+import type { Level } from '../../src/catalog/types.js';
+import { runAudit } from '../../src/engine/audit.js';
+import { loadSshd } from '../../src/model/sshd.js';
+import { detectSysctlLoader, loadSysctl } from '../../src/model/sysctl.js';
+import { makePlan } from '../../src/plan/plan.js';
+import { RootFs } from '../../src/target/rootfs.js';
+import { openTarget } from '../../src/target/target.js';
+import { applyFileChanges } from '../../src/txn/index.js';
+import type { FixtureSpec } from '../helpers/fixture.js';
+import { makeTree, removeTree } from '../helpers/fixture.js';
+
+const BASE: FixtureSpec = {
+  '/etc/os-release': 'ID=debian\nVERSION_ID="12"\nPRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\n',
+  '/usr/sbin/sshd': { content: '', mode: 0o755 },
+  '/etc/passwd': 'root:x:0:0:root:/root:/bin/sh\nadmin:x:1000:1000::/home/admin:/bin/sh\n',
+  '/etc/shadow': { content: 'root:*:19000:0:99999:7:::\nadmin:$6$s$h:19000:0:99999:7:::\n', mode: 0o600 },
+  '/etc/group': 'root:x:0:\nadmin:x:1000:\nwheel:x:10:admin\n',
+  '/bin/sh': { content: '', mode: 0o755 },
+  '/usr/bin/doas': { content: '', mode: 0o755 },
+  '/etc/doas.conf': 'permit persist :wheel\n',
+  '/home/admin/.ssh/authorized_keys': 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKeyForTests admin@test\n',
+};
+
+/** Plan the given controls, write the plan through the transaction layer, and return the tree's root. */
+function planAndApply(root: string, only: string[], level: Level = 3): ReturnType<typeof makePlan> {
+  const target = openTarget({ root, container: 'no' });
+  const plan = makePlan(target, { level, only });
+  applyFileChanges(root, plan.files.map((file) => file.change), 'test apply');
+  return plan;
+}
+
+function read(root: string, file: string): string {
+  return fs.readFileSync(path.join(root, file), 'utf8');
+}
+
+describe('plan and apply: cases from the field', () => {
+  test('cloud-init drop-in wins over the main file', () => {
+    const root = makeTree({
+      ...BASE,
+      '/etc/ssh/sshd_config': 'Include /etc/ssh/sshd_config.d/*.conf\n\n# Hardened by hand\nPasswordAuthentication no\nPermitRootLogin no\n',
+      '/etc/ssh/sshd_config.d/50-cloud-init.conf': 'PasswordAuthentication yes\n',
+    });
+    try {
+      const target = openTarget({ root, container: 'no' });
+      const before = runAudit(target, { level: 1, only: ['ssh.passwordauthentication'] }).results[0];
+      assert.equal(before?.status, 'fail', 'the main file alone does not decide');
+      assert.ok(before?.evidence.some((item) => item.path === '/etc/ssh/sshd_config.d/50-cloud-init.conf'));
+
+      const mainBefore = read(root, 'etc/ssh/sshd_config');
+      const plan = planAndApply(root, ['ssh.passwordauthentication'], 1);
+      assert.deepEqual(plan.unresolved, []);
+      assert.equal(read(root, 'etc/ssh/sshd_config'), mainBefore, 'editing the main file would change nothing');
+      assert.match(read(root, 'etc/ssh/sshd_config.d/00-kimigayo-harden.conf'), /^PasswordAuthentication no$/m);
+      const effective = loadSshd(new RootFs(root)).global('passwordauthentication');
+      assert.deepEqual(effective.value, ['no']);
+      assert.equal(effective.path, '/etc/ssh/sshd_config.d/00-kimigayo-harden.conf');
+      assert.equal(runAudit(openTarget({ root, container: 'no' }), { level: 1, only: ['ssh.passwordauthentication'] }).results[0]?.status, 'pass');
+    } finally {
+      removeTree(root);
+    }
+  });
+
+  test('setting goes before a trailing Match block', () => {
+    const source = 'Port 22\nPermitRootLogin yes\n\n# SFTP users are jailed\nMatch Group sftp\n    ChrootDirectory /srv/%u\n    ForceCommand internal-sftp\n';
+    const root = makeTree({ ...BASE, '/etc/ssh/sshd_config': source });
+    try {
+      planAndApply(root, ['ssh.passwordauthentication', 'ssh.permitrootlogin'], 1);
+      const after = read(root, 'etc/ssh/sshd_config');
+      assert.equal(
+        after,
+        'Port 22\nPermitRootLogin no\nPasswordAuthentication no\n\n# SFTP users are jailed\nMatch Group sftp\n    ChrootDirectory /srv/%u\n    ForceCommand internal-sftp\n',
+      );
+      const model = loadSshd(new RootFs(root));
+      assert.deepEqual(model.global('passwordauthentication').value, ['no']);
+      assert.deepEqual(model.matchOverrides('passwordauthentication'), [], 'nothing landed inside the Match block');
+    } finally {
+      removeTree(root);
+    }
+  });
+
+  test('tmp tmpfs and var/tmp bind both get flags', () => {
+    const fstab = '# <file system>  <mount point>  <type>  <options>  <dump> <pass>\nUUID=0a1b       /              ext4    errors=remount-ro 0 1\ntmpfs            /tmp           tmpfs   defaults   0      0\n/tmp             /var/tmp       none    bind       0      0\n';
+    const root = makeTree({ ...BASE, '/etc/fstab': fstab });
+    try {
+      const plan = planAndApply(root, ['mount./tmp.', 'mount./var/tmp.'], 2);
+      assert.deepEqual(plan.unresolved.map((result) => result.control.id), []);
+      const lines = read(root, 'etc/fstab').split('\n');
+      assert.equal(lines[0], '# <file system>  <mount point>  <type>  <options>  <dump> <pass>');
+      assert.equal(lines[1], 'UUID=0a1b       /              ext4    errors=remount-ro 0 1');
+      assert.equal(lines[2], 'tmpfs            /tmp           tmpfs   defaults,nodev,nosuid,noexec 0      0');
+      assert.equal(lines[3], '/tmp             /var/tmp       none    bind,nodev,nosuid,noexec 0      0');
+      assert.ok(plan.notes.some((note) => /bind mount/.test(note.message.en)));
+    } finally {
+      removeTree(root);
+    }
+  });
+
+  test('later sysctl file wins and is changed in place', () => {
+    const root = makeTree({
+      ...BASE,
+      '/etc/sysctl.d/10-local.conf': 'kernel.kptr_restrict = 2\n',
+      '/etc/sysctl.d/99-zz-vendor.conf': '# vendor default\nkernel.kptr_restrict = 0\n',
+    });
+    try {
+      const target = openTarget({ root, container: 'no' });
+      const loader = detectSysctlLoader(target.fs).loader;
+      assert.equal(loadSysctl(target.fs, loader).get('kernel.kptr_restrict')?.value, '0', 'the file that sorts later wins');
+      const plan = planAndApply(root, ['sysctl.kernel.kptr_restrict'], 3);
+      assert.ok(plan.notes.some((note) => note.message.en.includes('/etc/sysctl.d/99-zz-vendor.conf:2')));
+      assert.equal(read(root, 'etc/sysctl.d/99-zz-vendor.conf'), '# vendor default\nkernel.kptr_restrict = 2\n');
+      assert.equal(loadSysctl(new RootFs(root), loader).get('kernel.kptr_restrict')?.value, '2');
+    } finally {
+      removeTree(root);
+    }
+  });
+
+  test('busybox loader with sysctl.d only', () => {
+    const root = makeTree({
+      '/etc/os-release': 'ID=kimigayo\nVERSION_ID=2.0.1\nPRETTY_NAME="Kimigayo OS 2.0.1"\n',
+      '/etc/passwd': 'root:x:0:0:root:/root:/bin/ash\n',
+      '/etc/group': 'root:x:0:\n',
+      '/bin/busybox': { content: '', mode: 0o755 },
+      '/sbin/sysctl': { symlink: '/bin/busybox' },
+      '/etc/init.d/sysctl': '#!/sbin/openrc-run\n',
+      '/etc/runlevels/boot/sysctl': { symlink: '/etc/init.d/sysctl' },
+      '/etc/sysctl.d/00-alpine.conf': 'net.ipv4.tcp_syncookies = 1\n',
+    });
+    try {
+      const target = openTarget({ root, container: 'no' });
+      assert.equal(detectSysctlLoader(target.fs).loader, 'openrc-busybox');
+      const plan = planAndApply(root, ['sysctl.kernel.dmesg_restrict', 'sysctl.kernel.kptr_restrict'], 3);
+      assert.deepEqual(plan.unresolved, []);
+      assert.equal(fs.existsSync(path.join(root, 'etc/sysctl.conf')), false, 'no sysctl.conf is needed');
+      assert.match(read(root, 'etc/sysctl.d/99-security.conf'), /^kernel\.dmesg_restrict = 1$/m);
+      const model = loadSysctl(new RootFs(root), 'openrc-busybox');
+      assert.equal(model.get('kernel.kptr_restrict')?.path, '/etc/sysctl.d/99-security.conf');
+    } finally {
+      removeTree(root);
+    }
+  });
+
+  test('lockout guard refuses without an admin key login', () => {
+    const root = makeTree({ ...BASE, '/home/admin/.ssh/authorized_keys': { remove: true }, '/etc/ssh/sshd_config': 'PasswordAuthentication yes\n' });
+    try {
+      const plan = makePlan(openTarget({ root, container: 'no' }), { level: 1, only: ['ssh.passwordauthentication'] });
+      assert.equal(plan.guards.length, 1);
+      assert.match(plan.guards[0]?.message.en ?? '', /--allow-lockout/);
+    } finally {
+      removeTree(root);
+    }
+  });
+
+  test('lockout guard: locked account without PAM', () => {
+    const root = makeTree({
+      ...BASE,
+      '/etc/shadow': { content: 'root:*:19000:0:99999:7:::\nadmin:!:19000:0:99999:7:::\n', mode: 0o600 },
+      '/etc/ssh/sshd_config': 'UsePAM no\nPasswordAuthentication yes\n',
+    });
+    try {
+      const plan = makePlan(openTarget({ root, container: 'no' }), { level: 1, only: ['ssh.passwordauthentication'] });
+      assert.equal(plan.guards.length, 1, '"!" locks key logins too when sshd has no PAM');
+    } finally {
+      removeTree(root);
+    }
+  });
+
+  test('lockout guard passes with a doas admin', () => {
+    const root = makeTree({ ...BASE, '/etc/ssh/sshd_config': 'PasswordAuthentication yes\n' });
+    try {
+      const plan = makePlan(openTarget({ root, container: 'no' }), { level: 1, only: ['ssh.passwordauthentication'] });
+      assert.deepEqual(plan.guards, []);
+    } finally {
+      removeTree(root);
+    }
+  });
+
+  test('file mode keeps the allowed group', () => {
+    const root = makeTree({ ...BASE, '/etc/ssh/sshd_config': { content: 'PermitRootLogin no\n', mode: 0o644 } });
+    try {
+      const plan = planAndApply(root, ['file./etc/ssh/sshd_config'], 1);
+      assert.deepEqual(plan.unresolved, []);
+      assert.equal(fs.statSync(path.join(root, 'etc/ssh/sshd_config')).mode & 0o777, 0o600);
+    } finally {
+      removeTree(root);
+    }
+  });
+
+  test('second plan after apply has nothing to do', () => {
+    const root = makeTree({ ...BASE, '/etc/ssh/sshd_config': 'PermitRootLogin yes\n' });
+    try {
+      planAndApply(root, ['ssh.', 'sysctl.'], 2);
+      const again = makePlan(openTarget({ root, container: 'no' }), { level: 2, only: ['ssh.', 'sysctl.'] });
+      assert.deepEqual(again.files, []);
+    } finally {
+      removeTree(root);
+    }
+  });
+});
+
+describe('plan with unreadable files', () => {
+  test('binary sysctl file is named, the rest goes on', () => {
+    const root = makeTree({ ...BASE, '/etc/ssh/sshd_config': 'PermitRootLogin yes\n', '/etc/sysctl.d/99-security.conf': 'kernel.kptr_restrict = 0\u0000\n' });
+    try {
+      const plan = makePlan(openTarget({ root, container: 'no' }), { level: 3, only: ['sysctl.kernel.kptr_restrict', 'ssh.permitrootlogin'] });
+      assert.ok(plan.notes.some((note) => /cannot change \/etc\/sysctl\.d\/99-security\.conf: .*NUL/.test(note.message.en)), JSON.stringify(plan.notes));
+      assert.ok(plan.files.some((file) => file.change.path === '/etc/ssh/sshd_config'));
+    } finally {
+      removeTree(root);
+    }
+  });
+});
+
+describe('service remedies', () => {
+  const OPENRC: FixtureSpec = {
+    ...BASE,
+    '/sbin/openrc': { content: '', mode: 0o755 },
+    '/etc/runlevels/default/.keep': '',
+    '/etc/init.d/auditd': '#!/sbin/openrc-run\n',
+    '/sbin/auditd': { content: '', mode: 0o755 },
+    '/etc/init.d/iptables': '#!/sbin/openrc-run\n',
+    '/sbin/iptables': { content: '', mode: 0o755 },
+    '/etc/init.d/telnetd': '#!/sbin/openrc-run\n',
+    '/etc/runlevels/default/telnetd': { symlink: '/etc/init.d/telnetd' },
+  };
+
+  test('auditd enabled, telnetd removed, iptables left alone', () => {
+    const root = makeTree(OPENRC);
+    try {
+      const plan = planAndApply(root, ['service.'], 2);
+      assert.equal(fs.readlinkSync(path.join(root, 'etc/runlevels/default/auditd')), '/etc/init.d/auditd');
+      assert.equal(fs.existsSync(path.join(root, 'etc/runlevels/default/telnetd')), false);
+      assert.ok(fs.existsSync(path.join(root, 'etc/init.d/telnetd')), 'the init script stays');
+      assert.equal(fs.existsSync(path.join(root, 'etc/runlevels/default/iptables')), false);
+      assert.ok(plan.notes.some((note) => /no rule file to load/.test(note.message.en)));
+    } finally {
+      removeTree(root);
+    }
+  });
+});
