@@ -21,12 +21,15 @@ cd "$(dirname -- "$0")/.."
 # gcc and libc6-dev build the seccomp test probe. The seccomp package supplies
 # libseccomp's scmp_sys_resolver, against which the system call tables are
 # checked. cpp and the linux-libc-dev packages regenerate those tables from the
-# kernel headers.
+# kernel headers. The firewall packet tests send traffic between two network
+# namespaces with socat and nc (connections), ping (echo) and python3-scapy
+# (scan packets, and the UDP echo server).
 PACKAGES=(
     debootstrap busybox-static musl openssh-server openssh-client iptables
     nftables auditd kmod procps util-linux iproute2 grub-common bubblewrap
     hyperfine openssl docker-compose findutils gcc libc6-dev seccomp cpp
     linux-libc-dev linux-libc-dev-arm64-cross linux-libc-dev-armhf-cross
+    python3-scapy netcat-openbsd socat iputils-ping
 )
 # Daemons that the packages above ship.
 DAEMONS=(sshd auditd)

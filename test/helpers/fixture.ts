@@ -106,12 +106,13 @@ export const HARDENED_RULES_V4 = `*filter
 -A INPUT -p tcp --tcp-flags FIN,PSH,URG FIN,PSH,URG -j DROP
 -A INPUT -p tcp --tcp-flags SYN,FIN SYN,FIN -j DROP
 -A INPUT -p tcp --tcp-flags SYN,RST SYN,RST -j DROP
--A INPUT -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT
 -A INPUT -m conntrack --ctstate INVALID -j DROP
+-A INPUT -p icmp --icmp-type echo-request -m limit --limit 1/s --limit-burst 2 -j ACCEPT
+-A INPUT -p icmp --icmp-type echo-request -j DROP
+-A INPUT -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT
 -A INPUT -p tcp --dport 22 -m conntrack --ctstate NEW -m recent --set --name SSH
 -A INPUT -p tcp --dport 22 -m conntrack --ctstate NEW -m recent --update --seconds 60 --hitcount 4 --name SSH -j LOG_DROP
 -A INPUT -p tcp --dport 22 -j ACCEPT
--A INPUT -p icmp --icmp-type echo-request -m limit --limit 1/s --limit-burst 2 -j ACCEPT
 -A INPUT -j LOG_DROP
 -A LOG_DROP -m limit --limit 5/min -j LOG --log-prefix "iptables DROP: " --log-level 7
 -A LOG_DROP -j DROP
@@ -129,14 +130,15 @@ export const HARDENED_RULES_V6 = `*filter
 -A INPUT -p tcp --tcp-flags FIN,PSH,URG FIN,PSH,URG -j DROP
 -A INPUT -p tcp --tcp-flags SYN,FIN SYN,FIN -j DROP
 -A INPUT -p tcp --tcp-flags SYN,RST SYN,RST -j DROP
--A INPUT -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT
 -A INPUT -m conntrack --ctstate INVALID -j DROP
+-A INPUT -p ipv6-icmp --icmpv6-type echo-request -m limit --limit 1/s --limit-burst 2 -j ACCEPT
+-A INPUT -p ipv6-icmp --icmpv6-type echo-request -j DROP
+-A INPUT -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT
 -A INPUT -p ipv6-icmp --icmpv6-type neighbour-solicitation -j ACCEPT
 -A INPUT -p ipv6-icmp --icmpv6-type neighbour-advertisement -j ACCEPT
 -A INPUT -p tcp --dport 22 -m conntrack --ctstate NEW -m recent --set --name SSH6
 -A INPUT -p tcp --dport 22 -m conntrack --ctstate NEW -m recent --update --seconds 60 --hitcount 4 --name SSH6 -j LOG_DROP
 -A INPUT -p tcp --dport 22 -j ACCEPT
--A INPUT -p ipv6-icmp --icmpv6-type echo-request -m limit --limit 1/s --limit-burst 2 -j ACCEPT
 -A INPUT -j LOG_DROP
 -A LOG_DROP -m limit --limit 5/min -j LOG --log-prefix "ip6tables DROP: " --log-level 7
 -A LOG_DROP -j DROP

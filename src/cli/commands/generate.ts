@@ -3,6 +3,7 @@ import { registerGenerateSeccomp } from './generate-seccomp.js';
 import { registerGenerateDaemonJson, registerGenerateDockerRun } from './generateDocker.js';
 import { registerGenerateAuditRules } from './generate-audit-rules.js';
 import { registerGenerateGrubPassword } from './generate-grub-password.js';
+import { registerGenerateFirewall } from './generate-firewall.js';
 
 /**
  * Generators of the guide's artefacts. Each adds one subcommand under `generate`
@@ -14,6 +15,7 @@ export const GENERATORS: RegisterCommand[] = [
   registerGenerateAuditRules,
   registerGenerateGrubPassword,
   registerGenerateSeccomp,
+  registerGenerateFirewall,
 ];
 
 export const registerGenerate: RegisterCommand = (program, context) => {
