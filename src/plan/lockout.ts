@@ -1,7 +1,9 @@
 import * as path from 'node:path';
 import type { Text } from '../core/text.js';
 import { text } from '../core/text.js';
+import { analyzeRuleset, firewallFiles } from '../model/firewall.js';
 import { loadSshd } from '../model/sshd.js';
+import { parseIptables } from '../parse/iptables.js';
 import type { SshdModel } from '../model/sshd.js';
 import { parseColonFile, records } from '../parse/colonfile.js';
 import type { RootFs } from '../target/rootfs.js';
@@ -9,7 +11,7 @@ import type { Target } from '../target/target.js';
 
 /** A reason the planned change would leave nobody able to log in over SSH and become root. */
 export interface GuardFinding {
-  code: 'ssh-no-admin-login';
+  code: 'ssh-no-admin-login' | 'firewall-blocks-ssh';
   message: Text;
   /** The command-line flag that applies the change anyway. */
   override: string;
@@ -144,6 +146,39 @@ function loginSettings(model: SshdModel): string {
  * settings do not change or sshd is not installed.
  */
 export function checkLockout(before: Target, after: Target): GuardFinding[] {
+  return [...checkSshLogin(before, after), ...checkFirewallSsh(before, after)];
+}
+
+/**
+ * Refuse a new firewall rule file that would drop new connections to a port sshd listens on.
+ * Only rule files the plan changes are judged; rules already in place are the audit's concern.
+ */
+export function checkFirewallSsh(before: Target, after: Target): GuardFinding[] {
+  const sshd = loadSshd(after.fs);
+  if (!sshd.present) return [];
+  const ports = [...new Set(sshd.ports().listen.map((listen) => listen.port))];
+  const files = firewallFiles(after.fs);
+  const findings: GuardFinding[] = [];
+  for (const [family, file] of [[4, files.ipv4.loaded], [6, files.ipv6.loaded]] as const) {
+    if (file === undefined) continue;
+    const newText = after.fs.readTextIfExists(file.path)?.text;
+    if (newText === undefined || newText === before.fs.readTextIfExists(file.path)?.text) continue;
+    const analysis = analyzeRuleset(parseIptables(newText, file.path), family, { sshPorts: ports });
+    const blocked = (analysis.filter?.ssh ?? []).filter((finding) => !finding.allowed.value).map((finding) => finding.port);
+    if (blocked.length === 0) continue;
+    findings.push({
+      code: 'firewall-blocks-ssh',
+      override: LOCKOUT_OVERRIDE,
+      message: text(
+        `the new ${file.path} would drop SSH on port ${blocked.join(', ')}, where sshd listens: add the port to sshPorts in the profile, or apply with ${LOCKOUT_OVERRIDE} if you have console access`,
+        `新しい ${file.path} は sshd が待ち受けるポート ${blocked.join(', ')} の SSH を破棄します。プロファイルの sshPorts にポートを追加するか、コンソールで操作できる場合は ${LOCKOUT_OVERRIDE} を付けて適用してください`,
+      ),
+    });
+  }
+  return findings;
+}
+
+function checkSshLogin(before: Target, after: Target): GuardFinding[] {
   const oldModel = loadSshd(before.fs);
   const newModel = loadSshd(after.fs);
   if (!newModel.present || loginSettings(oldModel) === loginSettings(newModel)) return [];

@@ -3,6 +3,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Text } from '../core/text.js';
+import { firewallFiles } from '../model/firewall.js';
+import { RootFs } from '../target/rootfs.js';
 import { text } from '../core/text.js';
 import type { FilePlan } from './plan.js';
 
@@ -87,8 +89,39 @@ export function validateFstab(root: string, files: FilePlan[]): Validation {
   }
 }
 
+/**
+ * Run `iptables-restore --test` (and ip6tables-restore) on new firewall rule files inside a new
+ * network namespace, so that the check never touches the rules of this machine.
+ */
+export function validateFirewall(root: string, files: FilePlan[]): Validation {
+  const loaded = firewallFiles(new RootFs(root));
+  const candidates: Array<[string, FilePlan]> = [];
+  for (const file of files) {
+    if (file.afterBytes === null || file.after?.symlink !== undefined) continue;
+    if (file.change.path === loaded.ipv4.loaded?.path) candidates.push(['iptables-restore', file]);
+    else if (file.change.path === loaded.ipv6.loaded?.path) candidates.push(['ip6tables-restore', file]);
+  }
+  if (candidates.length === 0) return { program: 'iptables-restore --test', ok: true, skipped: text('no firewall file changes', 'ファイアウォールのファイルの変更なし'), output: '' };
+  if (!available('unshare') || !available('iptables-restore')) {
+    return { program: 'iptables-restore --test', ok: true, skipped: text('not checked: unshare or iptables-restore is missing', '未検証: unshare または iptables-restore がありません'), output: '' };
+  }
+  const output: string[] = [];
+  let ok = true;
+  for (const [program, file] of candidates) {
+    const result = spawnSync('unshare', ['-n', program, '--test'], { input: file.afterBytes as Buffer, encoding: 'utf8' });
+    if (result.status === null || /unshare: /.test(result.stderr ?? '')) {
+      return { program: 'iptables-restore --test', ok: true, skipped: text(`not checked: cannot make a network namespace (${(result.stderr ?? '').trim()})`, `未検証: ネットワーク名前空間を作れません(${(result.stderr ?? '').trim()})`), output: '' };
+    }
+    if (result.status !== 0) {
+      ok = false;
+      output.push(`${file.change.path}: ${(result.stderr ?? '').trim()}`);
+    }
+  }
+  return { program: 'iptables-restore --test', ok, output: output.join('\n') };
+}
+
 export function validatePlan(root: string, files: FilePlan[]): Validation[] {
   // Roots are resolved here because bwrap needs a real directory, not a relative path.
   const absolute = path.resolve(root);
-  return [validateSshd(absolute, files), validateFstab(absolute, files)];
+  return [validateSshd(absolute, files), validateFstab(absolute, files), validateFirewall(absolute, files)];
 }

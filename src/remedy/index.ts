@@ -3,6 +3,7 @@ import { remedyAuditRules } from './audit.js';
 import { remedyDockerDaemon } from './docker.js';
 import { remedyFileModes } from './filemode.js';
 import { remedyFileScan } from './filescan.js';
+import { remedyFirewall } from './firewall.js';
 import { remedyMounts } from './fstab.js';
 import { remedyModules } from './modprobe.js';
 import { remedyServicesDisabled, remedyServicesEnabled } from './services.js';
@@ -12,8 +13,8 @@ import type { Remedy } from './types.js';
 
 /**
  * Check kinds that `apply` can fix by itself, in the order it fixes them. Kinds not listed need
- * a decision only the operator can make (a GRUB password, the firewall's allowed ports, which
- * containers to change) and are reported as manual.
+ * a decision only the operator can make (a GRUB password, which containers to change) and are
+ * reported as manual.
  */
 export const REMEDIES: ReadonlyArray<[CheckSpec['kind'], Remedy]> = [
   ['file-mode', remedyFileModes],
@@ -26,6 +27,7 @@ export const REMEDIES: ReadonlyArray<[CheckSpec['kind'], Remedy]> = [
   ['docker-daemon', remedyDockerDaemon],
   ['audit-watch', remedyAuditRules],
   ['audit-syscall', remedyAuditRules],
+  ['firewall', remedyFirewall],
   // After the remedies that write rule files, because the firewall service needs one to start.
   ['service-enabled', remedyServicesEnabled],
 ];

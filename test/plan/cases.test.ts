@@ -261,3 +261,58 @@ describe('set-id remedy', () => {
     }
   });
 });
+
+describe('firewall remedy', () => {
+  const FIREWALL: FixtureSpec = {
+    ...BASE,
+    '/sbin/openrc': { content: '', mode: 0o755 },
+    '/sbin/iptables': { content: '', mode: 0o755 },
+    '/etc/init.d/iptables': '#!/sbin/openrc-run\n',
+    '/etc/init.d/ip6tables': '#!/sbin/openrc-run\n',
+    '/etc/conf.d/iptables': 'IPTABLES_SAVE="/etc/iptables/rules-save"\nSAVE_ON_STOP="no"\n',
+    '/etc/conf.d/ip6tables': 'IP6TABLES_SAVE="/etc/iptables/rules6-save"\nSAVE_ON_STOP="no"\n',
+    '/etc/runlevels/default/.keep': '',
+    '/etc/ssh/sshd_config': 'Port 2222\nPasswordAuthentication no\nPermitRootLogin no\n',
+  };
+
+  test('rules installed, service enabled, sshd port allowed', () => {
+    const root = makeTree(FIREWALL);
+    try {
+      const target = openTarget({ root, container: 'no' });
+      const plan = makePlan(target, { level: 2, only: ['firewall.', 'service.iptables'], profile: { allowTcp: [443], allowUdp: [] } });
+      assert.deepEqual(plan.guards, []);
+      assert.deepEqual(plan.unresolved.map((result) => result.control.id), []);
+      applyFileChanges(root, plan.files.map((file) => file.change), 'test apply');
+      const rules = read(root, 'etc/iptables/rules-save');
+      assert.match(rules, /--dport 2222/);
+      assert.match(rules, /--dport 443/);
+      assert.equal(fs.readlinkSync(path.join(root, 'etc/runlevels/default/iptables')), '/etc/init.d/iptables');
+      const after = runAudit(openTarget({ root, container: 'no' }), { level: 2, only: ['firewall.ipv4.'], profile: { allowTcp: [443], allowUdp: [] } });
+      assert.deepEqual(after.results.filter((result) => result.status === 'fail').map((result) => result.control.id), []);
+    } finally {
+      removeTree(root);
+    }
+  });
+
+  test('profile ssh port that sshd does not use is refused', () => {
+    const root = makeTree(FIREWALL);
+    try {
+      const plan = makePlan(openTarget({ root, container: 'no' }), { level: 2, only: ['firewall.'], profile: { sshPorts: [22], allowTcp: [], allowUdp: [] } });
+      assert.equal(plan.guards[0]?.code, 'firewall-blocks-ssh');
+      assert.match(plan.guards[0]?.message.en ?? '', /port 2222/);
+    } finally {
+      removeTree(root);
+    }
+  });
+
+  test('existing rules kept without ports in the profile', () => {
+    const root = makeTree({ ...FIREWALL, '/etc/iptables/rules-save': '*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n-A INPUT -p tcp --dport 5432 -j ACCEPT\nCOMMIT\n' });
+    try {
+      const plan = makePlan(openTarget({ root, container: 'no' }), { level: 2, only: ['firewall.'] });
+      assert.equal(plan.files.some((file) => file.change.path === '/etc/iptables/rules-save'), false);
+      assert.ok(plan.notes.some((note) => /is kept: set allowTcp and allowUdp/.test(note.message.en)));
+    } finally {
+      removeTree(root);
+    }
+  });
+});
