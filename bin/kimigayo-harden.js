@@ -1,5 +1,10 @@
 #!/usr/bin/env node
-import { main } from '../dist/src/cli/main.js';
+import { existsSync } from 'node:fs';
+
+// The esbuild bundle loads in a few files instead of some 150 modules; the plain tsc output is
+// the fallback when only `tsc` was run.
+const bundle = new URL('../dist/bundle/main.js', import.meta.url);
+const { main } = await import(existsSync(bundle) ? bundle.href : '../dist/src/cli/main.js');
 
 // A closed pipe (`| head`) ends the output quietly; any other write error is one line and exit 74 (EX_IOERR).
 for (const stream of [process.stdout, process.stderr]) {

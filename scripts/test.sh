@@ -19,8 +19,8 @@ bash scripts/install-test-deps.sh
 bash scripts/build-debian-rootfs.sh
 bash scripts/build-kimigayo-rootfs.sh
 
-log "npx tsc -p tsconfig.json"
-npx tsc -p tsconfig.json
+log "npm run build (tsc and the esbuild bundle)"
+npm run --silent build
 
 if [ "$#" -gt 0 ]; then
     files=("$@")

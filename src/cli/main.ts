@@ -2,7 +2,8 @@ import { Command, CommanderError } from 'commander';
 import type { Lang } from '../core/text.js';
 import { UsageError } from '../target/target.js';
 import { TOOL_VERSION } from '../version.js';
-import { COMMANDS } from './commands/index.js';
+import { commandsFor } from './commands/index.js';
+import type { RegisterCommand } from './common.js';
 import { commanderError, helpConfiguration, langFromArgs } from './common.js';
 import type { CommandContext, Io } from './common.js';
 import { escalate, EXIT_OK, EXIT_USAGE } from './exit.js';
@@ -16,7 +17,7 @@ function commandName(argv: string[]): string {
   return first === undefined ? '' : first;
 }
 
-function buildProgram(context: CommandContext, argv: string[]): Command {
+function buildProgram(context: CommandContext, argv: string[], commands: RegisterCommand[]): Command {
   const { lang, io } = context;
   const ja = lang === 'ja';
   const program = new Command('kimigayo-harden')
@@ -27,7 +28,7 @@ function buildProgram(context: CommandContext, argv: string[]): Command {
     .exitOverride()
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr, outputError: (message, write) => write(commanderError(message, lang, commandName(argv))) })
     .configureHelp(helpConfiguration(lang));
-  for (const register of COMMANDS) register(program, context);
+  for (const register of commands) register(program, context);
   return program;
 }
 
@@ -36,7 +37,7 @@ export async function main(argv: string[], io: Io): Promise<ExitCode> {
   const lang: Lang = langFromArgs(argv, io.env);
   let code: ExitCode = EXIT_OK;
   const context: CommandContext = { lang, io, setExitCode: (next) => (code = escalate(code, next)) };
-  const program = buildProgram(context, argv);
+  const program = buildProgram(context, argv, await commandsFor(commandName(argv)));
 
   try {
     await program.parseAsync(argv, { from: 'user' });

@@ -21,6 +21,11 @@ export interface AuditOptions {
   supportTable?: SupportTable;
   /** Only controls whose id starts with one of these. */
   only?: string[];
+  /**
+   * Models shared with other audits of the same plan. Only the file scan uses it: the plan's
+   * audits before and after its changes would otherwise walk the whole tree twice.
+   */
+  shared?: Map<string, unknown>;
 }
 
 export interface Summary {
@@ -102,7 +107,7 @@ export function summarize(results: ControlResult[]): Summary {
 
 /** Evaluate every control of the level (and the levels below) against the target. */
 export function runAudit(target: Target, options: AuditOptions): AuditReport {
-  const context = new AuditContext(target, options.profile ?? EMPTY_PROFILE, options.today ?? new Date());
+  const context = new AuditContext(target, options.profile ?? EMPTY_PROFILE, options.today ?? new Date(), options.shared);
   const evaluators = makeEvaluators(options.supportTable ?? loadSupportTable());
 
   let controls = controlsForLevel(options.level);

@@ -21,10 +21,21 @@ export class AuditContext {
   readonly today: Date;
   private readonly cache = new Map<string, unknown>();
 
-  constructor(target: Target, profile: Profile, today: Date) {
+  /** Models that several audits of one plan share because they read only what no change touches. */
+  private readonly shared: Map<string, unknown> | undefined;
+
+  constructor(target: Target, profile: Profile, today: Date, shared?: Map<string, unknown>) {
     this.target = target;
     this.profile = profile;
     this.today = today;
+    this.shared = shared;
+  }
+
+  /** Compute a model once for every audit that got the same `shared` map (once per audit without one). */
+  sharedModel<T>(name: string, compute: () => T): T {
+    if (this.shared === undefined) return this.model(name, compute);
+    if (!this.shared.has(name)) this.shared.set(name, compute());
+    return this.shared.get(name) as T;
   }
 
   /** Compute a model once per audit. */

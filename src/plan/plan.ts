@@ -81,8 +81,10 @@ function failing(result: ControlResult): boolean {
  */
 export function makePlan(target: Target, options: PlanOptions): Plan {
   const profile = options.profile ?? EMPTY_PROFILE;
+  const shared = new Map<string, unknown>();
   const auditOptions = {
     level: options.level,
+    shared,
     profile,
     ...(options.supportTable === undefined ? {} : { supportTable: options.supportTable }),
     ...(options.only === undefined ? {} : { only: options.only }),
@@ -93,7 +95,7 @@ export function makePlan(target: Target, options: PlanOptions): Plan {
   const overlay = new OverlayRootFs(target.fs.root);
   // The overlay is read as an offline tree: runtime values come from the runtime steps, not the files.
   const overlayTarget: Target = { fs: overlay, mode: 'offline', os: target.os, container: target.container, init: target.init };
-  const context: RemedyContext = { overlay, target: overlayTarget, profile, live: target.mode === 'live' && !target.container.container, notes: [], runtime: [] };
+  const context: RemedyContext = { overlay, target: overlayTarget, profile, live: target.mode === 'live' && !target.container.container, notes: [], runtime: [], shared };
 
   const toFix = before.results.filter(failing);
   const manual: ControlResult[] = [];

@@ -2,6 +2,7 @@ import type { Control } from '../catalog/types.js';
 import { text } from '../core/text.js';
 import { scanTreeSync } from '../scan/scan.js';
 import { removeSetIdBits } from '../scan/setid.js';
+import type { ScanResult } from '../scan/types.js';
 import type { RemedyContext } from './types.js';
 
 /**
@@ -12,7 +13,9 @@ import type { RemedyContext } from './types.js';
 export function remedyFileScan(controls: Control[], context: RemedyContext): void {
   const setid = controls.find((control) => control.check.kind === 'file-scan' && control.check.list === 'setid');
   if (setid === undefined) return;
-  const result = scanTreeSync({ root: context.overlay.root });
+  const key = `file-scan:${context.overlay.root}`;
+  if (!context.shared.has(key)) context.shared.set(key, scanTreeSync({ root: context.overlay.root }));
+  const result = context.shared.get(key) as ScanResult;
   const escapes = [...result.suid, ...result.sgid].filter((entry) => entry.shellEscape === true);
   const unique = [...new Map(escapes.map((entry) => [entry.path, entry])).values()];
   for (const change of removeSetIdBits(unique, ['suid', 'sgid'])) {

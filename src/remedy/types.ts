@@ -28,6 +28,8 @@ export interface RemedyContext {
   live: boolean;
   notes: PlanNote[];
   runtime: RuntimeStep[];
+  /** Models shared with the plan's audits (the file scan), so the tree is walked once. */
+  shared: Map<string, unknown>;
 }
 
 /** Bring every given control (all of one check kind, all failing) to a passing state by editing files in the overlay. */

@@ -1,10 +1,10 @@
+import { packagePath } from '../paths.js';
 import * as fs from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { text } from '../core/text.js';
 import { UsageError } from '../target/target.js';
 
 /** The bundled list of expected set-id programs per OS family and of programs that give a shell. */
-export const DEFAULT_SETID_PROGRAMS = fileURLToPath(new URL('../../../data/setid-programs.json', import.meta.url));
+export const DEFAULT_SETID_PROGRAMS = packagePath('data', 'setid-programs.json');
 
 export interface SetIdPrograms {
   /** OS family (`debian`, `alpine`) -> paths inside the target that may be set-id. */

@@ -10,9 +10,9 @@ import { fail, notApplicable, pass } from '../types.js';
 /** Evidence lines per control; `kimigayo-harden scan` lists every entry. */
 const MAX_EVIDENCE = 20;
 
-/** Scan the target once per audit, in the audit's thread; the four file-scan controls share the result. */
-function scanResult(context: AuditContext): ScanResult {
-  return context.model('file-scan', () => scanTreeSync({ root: context.target.fs.root }));
+/** Scan the target once per audit (or per plan), in the audit's thread; the four file-scan controls share the result. */
+export function scanResult(context: AuditContext): ScanResult {
+  return context.sharedModel(`file-scan:${context.target.fs.root}`, () => scanTreeSync({ root: context.target.fs.root }));
 }
 
 function evidenceOf(entries: ScanEntry[]): Evidence[] {

@@ -1,5 +1,5 @@
+import { packagePath } from '../../paths.js';
 import * as fs from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { text } from '../../core/text.js';
 import type { OsRelease } from '../../target/target.js';
 import type { Evaluator } from '../context.js';
@@ -20,7 +20,7 @@ export interface SupportTable {
   releases: SupportRow[];
 }
 
-export const DEFAULT_SUPPORT_TABLE = fileURLToPath(new URL('../../../../data/os-support.json', import.meta.url));
+export const DEFAULT_SUPPORT_TABLE = packagePath('data', 'os-support.json');
 
 /** Load a support table; throws an Error whose message names the file and the problem. */
 export function loadSupportTable(path: string = DEFAULT_SUPPORT_TABLE): SupportTable {
