@@ -99,6 +99,30 @@ describe('plan and apply: cases from the field', () => {
     }
   });
 
+  test('tmp line with a trailing comment is edited in place', () => {
+    const fstab = 'UUID=0a34\t/\text4\terrors=remount-ro\t0\t1\t# root fs\n/dev/sda2 /tmp ext4 defaults,exec 0 2 # scratch\n';
+    const root = makeTree({ ...BASE, '/etc/fstab': fstab });
+    try {
+      const plan = planAndApply(root, ['mount./tmp.'], 2);
+      assert.deepEqual(plan.unresolved.map((result) => result.control.id), []);
+      assert.equal(read(root, 'etc/fstab'), 'UUID=0a34\t/\text4\terrors=remount-ro\t0\t1\t# root fs\n/dev/sda2 /tmp ext4 defaults,nodev,nosuid,noexec 0 2 # scratch\n');
+    } finally {
+      removeTree(root);
+    }
+  });
+
+  test('unreadable tmp line gets no second line', () => {
+    const fstab = '/dev/sda2 /tmp ext4 defaults 0 2 scratch disk\n';
+    const root = makeTree({ ...BASE, '/etc/fstab': fstab });
+    try {
+      const plan = planAndApply(root, ['mount./tmp.'], 2);
+      assert.equal(read(root, 'etc/fstab'), fstab);
+      assert.ok(plan.notes.some((note) => note.message.en === '/etc/fstab:1 names /tmp but cannot be read, so no line is added for it; fix that line by hand'));
+    } finally {
+      removeTree(root);
+    }
+  });
+
   test('later sysctl file wins and is changed in place', () => {
     const root = makeTree({
       ...BASE,
