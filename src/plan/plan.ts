@@ -49,7 +49,7 @@ export interface Plan {
   files: FilePlan[];
   runtime: RuntimeStep[];
   notes: PlanNote[];
-  /** Failing controls that need the operator: no remedy exists for their kind. */
+  /** Failing controls that need the operator: no remedy exists for their kind, or it cannot act on this target. */
   manual: ControlResult[];
   /** Controls with a remedy that would still fail after the changes. */
   unresolved: ControlResult[];
@@ -93,7 +93,7 @@ export function makePlan(target: Target, options: PlanOptions): Plan {
   const overlay = new OverlayRootFs(target.fs.root);
   // The overlay is read as an offline tree: runtime values come from the runtime steps, not the files.
   const overlayTarget: Target = { fs: overlay, mode: 'offline', os: target.os, container: target.container, init: target.init };
-  const context: RemedyContext = { overlay, target: overlayTarget, profile, live: target.mode === 'live' && !target.container.container, notes: [], runtime: [] };
+  const context: RemedyContext = { overlay, target: overlayTarget, profile, live: target.mode === 'live' && !target.container.container, notes: [], runtime: [], needsOperator: new Set() };
 
   const toFix = before.results.filter(failing);
   const manual: ControlResult[] = [];
@@ -113,7 +113,7 @@ export function makePlan(target: Target, options: PlanOptions): Plan {
     }
   }
   for (const result of toFix) {
-    if (!REMEDIES.some(([kind]) => kind === result.control.check.kind)) manual.push(result);
+    if (!REMEDIES.some(([kind]) => kind === result.control.check.kind) || context.needsOperator.has(result.control.id)) manual.push(result);
   }
 
   const after = runAudit(overlayTarget, auditOptions);

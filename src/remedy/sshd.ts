@@ -117,7 +117,20 @@ export function remedySshd(controls: Control[], context: RemedyContext): void {
     } else if (dropIn !== undefined) {
       setInDropIn(context, dropIn.file, name, keyword, values, control.id);
       changed = true;
-      if (effective.source === 'config' && effective.path !== undefined) {
+      const winner = loadSshd(context.overlay).global(keyword);
+      if (winner.source === 'config' && winner.path !== undefined && winner.line !== undefined && winner.path !== dropIn.file && winner.value.join(' ') !== values.join(' ')) {
+        // A file whose name sorts before ours (00-admin.conf) is read first, so its line still
+        // decides: change it where it stands.
+        editDirective(context, winner.path, winner.line, values, control.id);
+        context.notes.push({
+          controlId: control.id,
+          severity: 'info',
+          message: text(
+            `${winner.path}:${winner.line} is read before ${dropIn.file} and sets ${name} ${winner.value.join(' ')}; that line is changed to ${values.join(' ')}`,
+            `${winner.path}:${winner.line} は ${dropIn.file} より先に読まれ ${name} ${winner.value.join(' ')} を設定しているため、その行を ${values.join(' ')} に変更します`,
+          ),
+        });
+      } else if (effective.source === 'config' && effective.path !== undefined) {
         context.notes.push({
           controlId: control.id,
           severity: 'info',

@@ -28,6 +28,8 @@ export interface RemedyContext {
   live: boolean;
   notes: PlanNote[];
   runtime: RuntimeStep[];
+  /** Ids of controls the remedy cannot fix on this target (the service is not installed); the plan lists them as needing the operator. */
+  needsOperator: Set<string>;
 }
 
 /** Bring every given control (all of one check kind, all failing) to a passing state by editing files in the overlay. */

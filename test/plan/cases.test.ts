@@ -64,6 +64,25 @@ describe('plan and apply: cases from the field', () => {
     }
   });
 
+  test('drop-in that sorts before ours is edited', () => {
+    const root = makeTree({
+      ...BASE,
+      '/etc/ssh/sshd_config': 'Include /etc/ssh/sshd_config.d/*.conf\n',
+      '/etc/ssh/sshd_config.d/00-admin.conf': '# set by the admins\nPasswordAuthentication yes\n',
+    });
+    try {
+      const plan = planAndApply(root, ['ssh.passwordauthentication'], 1);
+      assert.deepEqual(plan.unresolved.map((result) => result.control.id), []);
+      assert.equal(read(root, 'etc/ssh/sshd_config.d/00-admin.conf'), '# set by the admins\nPasswordAuthentication no\n');
+      assert.ok(plan.notes.some((note) => note.message.en.startsWith('/etc/ssh/sshd_config.d/00-admin.conf:2 is read before')));
+      assert.ok(!plan.notes.some((note) => /so its value wins/.test(note.message.en)), 'no note claims our drop-in wins');
+      const effective = loadSshd(new RootFs(root)).global('passwordauthentication');
+      assert.deepEqual(effective.value, ['no']);
+    } finally {
+      removeTree(root);
+    }
+  });
+
   test('setting goes before a trailing Match block', () => {
     const source = 'Port 22\nPermitRootLogin yes\n\n# SFTP users are jailed\nMatch Group sftp\n    ChrootDirectory /srv/%u\n    ForceCommand internal-sftp\n';
     const root = makeTree({ ...BASE, '/etc/ssh/sshd_config': source });
@@ -260,6 +279,8 @@ describe('service remedies', () => {
       assert.ok(fs.existsSync(path.join(root, 'etc/init.d/telnetd')), 'the init script stays');
       assert.equal(fs.existsSync(path.join(root, 'etc/runlevels/default/iptables')), false);
       assert.ok(plan.notes.some((note) => /no rule file to load/.test(note.message.en)));
+      assert.ok(plan.manual.some((result) => result.control.id === 'service.iptables'), 'the firewall service is left to the operator');
+      assert.ok(!plan.unresolved.some((result) => result.control.id === 'service.iptables'));
     } finally {
       removeTree(root);
     }
