@@ -102,8 +102,22 @@ function processAlive(pid: number): boolean {
  */
 export function withLock<T>(root: string, work: () => T): T {
   const lock = path.join(root, LOCK_FILE);
-  fs.mkdirSync(path.dirname(lock), { recursive: true, mode: 0o700 });
-  acquireLock(lock);
+  try {
+    // A recursive mkdir on a read-only mount reports ENOENT, so ask for write access first to get EROFS.
+    fs.accessSync(root, fs.constants.W_OK);
+    fs.mkdirSync(path.dirname(lock), { recursive: true, mode: 0o700 });
+    acquireLock(lock);
+  } catch (error) {
+    if (error instanceof UsageError) throw error;
+    // A read-only or full file system, or a directory root may not write: the user can fix that.
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new UsageError(
+      text(
+        `cannot create the lock ${LOCK_FILE} under ${root} (${reason}); nothing was changed. Make the target writable (a read-only mount?) and run the command again`,
+        `${root} の下にロック ${LOCK_FILE} を作れません(${reason})。何も変更していません。対象を書き込み可能にして(読み取り専用でマウントされていませんか)、もう一度実行してください`,
+      ),
+    );
+  }
   try {
     return work();
   } finally {

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, test } from 'node:test';
 import {
   applyFileChanges,
@@ -136,6 +137,36 @@ describe('write failures', () => {
       assert.equal(interruptedTransactions(root).length, 0);
     } finally {
       spawnSync('chattr', ['-i', locked]);
+      removeTree(root);
+    }
+  });
+});
+
+describe('read-only target', () => {
+  const cli = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../bin/kimigayo-harden.js');
+
+  /** Run the CLI with the tree bind-mounted read-only in a private mount namespace, so the host's mounts never change. */
+  function runReadOnly(root: string, args: string[]): { status: number | null; stderr: string } {
+    const script = 'mount --bind "$1" "$1" && mount -o remount,bind,ro "$1" && shift && exec node "$@"';
+    const result = spawnSync('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', script, 'sh', root, cli, ...args], { encoding: 'utf8' });
+    return { status: result.status, stderr: result.stderr };
+  }
+
+  test('apply and rollback exit 2 with a clear error', (t) => {
+    if (spawnSync('unshare', ['--mount', 'true']).status !== 0) {
+      t.skip('cannot make a mount namespace here');
+      return;
+    }
+    const root = makeTree({ '/etc/os-release': 'ID=alpine\n', '/etc/fstab': '# empty\n' });
+    try {
+      for (const args of [['apply', '--root', root, '--level', '1', '--allow-lockout'], ['rollback', '--root', root]]) {
+        const result = runReadOnly(root, args);
+        assert.equal(result.status, 2, result.stderr);
+        assert.match(result.stderr, /cannot create the lock \/var\/lib\/kimigayo-harden\/lock .*read-only file system.*nothing was changed/);
+        assert.doesNotMatch(result.stderr, /internal error/);
+      }
+      assert.equal(fs.existsSync(path.join(root, 'var')), false);
+    } finally {
       removeTree(root);
     }
   });
