@@ -66,6 +66,8 @@ waivers:
     assert.match(errorOf('waivers:\n  - id: a.b\n    reason: r\n    owner: me\n'), /:4:5: unknown waiver field "owner"/);
     assert.match(errorOf('waivers: {id: a}\n'), /waivers must be a list/);
     assert.match(errorOf('sshPort: 22\n'), /unknown setting "sshPort"/);
+    assert.match(errorOf('waivers:\n  - id: ssh.permitrootlogin\n    reason: r\n    expires: 2027-02-30\n'), /:4:14: expires must be a date written YYYY-MM-DD \(got 2027-02-30\)/);
+    assert.match(errorOf('waivers:\n  - reason: r\n    id: ssh.permitrotlogin\n'), /:3:9: no control has the id "ssh\.permitrotlogin"/);
   });
 
   test('missing file', () => {
