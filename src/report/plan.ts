@@ -1,8 +1,9 @@
 import type { Lang } from '../core/text.js';
-import { localize } from '../core/text.js';
+import { displayWidth, localize } from '../core/text.js';
 import type { FilePlan, Plan } from '../plan/plan.js';
 import { describeStep } from '../plan/runtime.js';
 import type { Validation } from '../plan/validate.js';
+import { rollbackCommand } from '../txn/index.js';
 import type { FileState } from '../txn/index.js';
 import { TOOL_NAME, TOOL_VERSION } from '../version.js';
 
@@ -39,8 +40,8 @@ export function renderPlan(plan: Plan, lang: Lang, validations: Validation[] = [
   for (const manifest of plan.interrupted) {
     lines.push(
       ja
-        ? `! トランザクション ${manifest.id}(${manifest.description})は中断されています。kimigayo-harden rollback ${manifest.id} で元に戻してください`
-        : `! transaction ${manifest.id} (${manifest.description}) was interrupted; run kimigayo-harden rollback ${manifest.id} to restore its files`,
+        ? `! トランザクション ${manifest.id}(${manifest.description})は中断されています。${rollbackCommand(plan.target.fs.root, manifest.id)} で元に戻してください`
+        : `! transaction ${manifest.id} (${manifest.description}) was interrupted; run ${rollbackCommand(plan.target.fs.root, manifest.id)} to restore its files`,
     );
   }
 
@@ -49,7 +50,7 @@ export function renderPlan(plan: Plan, lang: Lang, validations: Validation[] = [
     const action = fileAction(file);
     const label = ja ? ACTION_JA[action] : action;
     const shown = file.reasons.length > 4 ? [...file.reasons.slice(0, 3), ja ? `他 ${file.reasons.length - 3} 件` : `${file.reasons.length - 3} more`] : file.reasons;
-    lines.push(`  ${label.padEnd(7)} ${visible(file.change.path)}  [${shown.join(', ')}]`);
+    lines.push(`  ${label}${' '.repeat(Math.max(1, 8 - displayWidth(label)))}${visible(file.change.path)}  [${shown.join(', ')}]`);
     if (action === 'mode' || action === 'link' || (file.before !== null && file.after !== null && (file.before.mode !== file.after.mode || file.before.uid !== file.after.uid))) {
       lines.push(`          ${modeText(file.before)} -> ${modeText(file.after)}`);
     }

@@ -4,7 +4,7 @@ import { text } from '../core/text.js';
 import { RootFs } from '../target/rootfs.js';
 import { UsageError } from '../target/target.js';
 import { fileState, removeFile, setModeOwner, writeFileAtomic, writeSymlinkAtomic } from './atomic.js';
-import { listManifests, readManifest, transactionHostDir, withLock, writeManifest } from './store.js';
+import { listManifests, readManifest, rollbackCommand, transactionHostDir, withLock, writeManifest } from './store.js';
 import { sameState } from './transaction.js';
 import type { Manifest, RuntimeRecord } from './types.js';
 
@@ -65,8 +65,8 @@ export function restoreTransaction(root: string, id: string | undefined, options
       if (drifted.length > 0) {
         throw new UsageError(
           text(
-            `files changed after transaction ${manifest.id}: ${drifted.join(', ')}; rolling back would lose those changes. Review them, then run rollback --force to restore anyway`,
-            `トランザクション ${manifest.id} の後にファイルが変更されています: ${drifted.join(', ')}。元に戻すとその変更は失われます。内容を確認し、それでも戻す場合は rollback --force を実行してください`,
+            `files changed after transaction ${manifest.id}: ${drifted.join(', ')}; rolling back would lose those changes. Review them, then run "${rollbackCommand(root, manifest.id, ' --force')}" to restore anyway`,
+            `トランザクション ${manifest.id} の後にファイルが変更されています: ${drifted.join(', ')}。元に戻すとその変更は失われます。内容を確認し、それでも戻す場合は "${rollbackCommand(root, manifest.id, ' --force')}" を実行してください`,
           ),
         );
       }

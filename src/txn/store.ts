@@ -24,6 +24,17 @@ export function newTransactionId(now = new Date()): string {
   return `${stamp}-${randomBytes(3).toString('hex')}`;
 }
 
+/** Quote a path for a POSIX shell when it holds anything beyond the usual path characters. */
+function shellQuote(value: string): string {
+  return /^[\w@%+=:,./-]+$/.test(value) ? value : `'${value.replace(/'/g, `'\\''`)}'`;
+}
+
+/** The rollback command for a transaction, with --root unless the target is the live host, for messages to copy. */
+export function rollbackCommand(root: string, id: string, options = ''): string {
+  const rootFlag = path.resolve(root) === '/' ? '' : ` --root ${shellQuote(root)}`;
+  return `kimigayo-harden rollback ${id}${options}${rootFlag}`;
+}
+
 const ID_PATTERN = /^\d{8}T\d{6}Z-[0-9a-f]{6}$/;
 
 export function writeManifest(root: string, manifest: Manifest): void {

@@ -6,7 +6,7 @@ import { UsageError } from '../target/target.js';
 import { TOOL_VERSION } from '../version.js';
 import { fileState, removeFile, setModeOwner, sha256, writeFileAtomic, writeSymlinkAtomic } from './atomic.js';
 import { restoreTransaction } from './rollback.js';
-import { createTransactionDir, interruptedTransactions, newTransactionId, transactionHostDir, withLock, writeManifest } from './store.js';
+import { createTransactionDir, interruptedTransactions, newTransactionId, rollbackCommand, transactionHostDir, withLock, writeManifest } from './store.js';
 import type { FileChange, FileState, Manifest, ManifestFile, RuntimeRecord } from './types.js';
 
 /** A file change with its before and after states worked out, ready to be shown or carried out. */
@@ -256,8 +256,8 @@ export function refuseWhenInterrupted(root: string): void {
   if (interrupted === undefined) return;
   throw new UsageError(
     text(
-      `transaction ${interrupted.id} (${interrupted.description}) was interrupted; run "kimigayo-harden rollback ${interrupted.id}" to restore its files first`,
-      `トランザクション ${interrupted.id}(${interrupted.description})は中断されています。先に "kimigayo-harden rollback ${interrupted.id}" でファイルを元に戻してください`,
+      `transaction ${interrupted.id} (${interrupted.description}) was interrupted; run "${rollbackCommand(root, interrupted.id)}" to restore its files first`,
+      `トランザクション ${interrupted.id}(${interrupted.description})は中断されています。先に "${rollbackCommand(root, interrupted.id)}" でファイルを元に戻してください`,
     ),
   );
 }

@@ -3,6 +3,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, test } from 'node:test';
 import { main } from '../../src/cli/main.js';
+import { displayWidth } from '../../src/core/text.js';
+import { prepareChanges, Transaction } from '../../src/txn/index.js';
 import { makeTree, removeTree } from '../helpers/fixture.js';
 
 async function run(argv: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -76,6 +78,66 @@ describe('plan, apply and rollback commands', () => {
       const again = await run(['rollback', '--root', root]);
       assert.equal(again.code, 2);
       assert.match(again.stderr, /no transaction to roll back/);
+    } finally {
+      removeTree(root);
+    }
+  });
+
+  test('interrupted transaction hints name --root', async () => {
+    const root = tree();
+    try {
+      // begin() records the manifest in state "applying" and writes nothing, as a killed apply leaves it.
+      const id = Transaction.begin(root, 'apply --level 1', prepareChanges(root, [{ path: '/etc/motd', content: 'hi\n' }])).id;
+      const hint = `kimigayo-harden rollback ${id} --root ${root}`;
+      const planned = await run(['plan', '--root', root, '--level', '1', '--container', 'no']);
+      assert.ok(planned.stdout.includes(`run ${hint} to restore`), planned.stdout);
+      const applied = await run(['apply', '--root', root, '--level', '1', '--container', 'no', '--allow-lockout']);
+      assert.equal(applied.code, 2);
+      assert.ok(applied.stderr.includes(`"${hint}"`), applied.stderr);
+    } finally {
+      removeTree(root);
+    }
+  });
+
+  test('rollback after an edit names --force and --root', async () => {
+    const root = tree();
+    try {
+      const applied = await run(['apply', '--root', root, '--level', '1', '--container', 'no', '--allow-lockout']);
+      const id = /transaction (\S+) \(/.exec(applied.stdout)?.[1] ?? '';
+      assert.ok(applied.stdout.includes(`To undo: kimigayo-harden rollback ${id} --root ${root}\n`), applied.stdout);
+      fs.appendFileSync(path.join(root, 'etc/ssh/sshd_config'), 'Port 2222\n');
+      const refused = await run(['rollback', '--root', root]);
+      assert.equal(refused.code, 2);
+      assert.ok(refused.stderr.includes(`"kimigayo-harden rollback ${id} --force --root ${root}"`), refused.stderr);
+    } finally {
+      removeTree(root);
+    }
+  });
+
+  test('Japanese rollback list', async () => {
+    const root = tree();
+    try {
+      const empty = await run(['rollback', '--root', root, '--list', '--lang', 'ja']);
+      assert.equal(empty.stdout, 'トランザクションはありません\n');
+      await run(['apply', '--root', root, '--level', '1', '--container', 'no', '--allow-lockout']);
+      const listed = await run(['rollback', '--root', root, '--list', '--lang', 'ja']);
+      assert.match(listed.stdout, /^\d{8}T\d{6}Z-[0-9a-f]{6} {2}適用済み {5}apply --level 1\(1 ファイル\)\n$/);
+    } finally {
+      removeTree(root);
+    }
+  });
+
+  test('Japanese action labels keep the path column', async () => {
+    const root = tree();
+    try {
+      const english = await run(['plan', '--root', root, '--level', '1', '--container', 'no']);
+      const japanese = await run(['plan', '--root', root, '--level', '1', '--container', 'no', '--lang', 'ja']);
+      const column = (output: string): number => {
+        const line = output.split('\n').find((item) => item.includes(' /etc/ssh/sshd_config  ')) ?? '';
+        return displayWidth(line.slice(0, line.indexOf('/etc/')));
+      };
+      assert.equal(column(english.stdout), 10);
+      assert.equal(column(japanese.stdout), 10);
     } finally {
       removeTree(root);
     }
