@@ -86,11 +86,15 @@ describe('plan, apply and rollback commands', () => {
   test('interrupted transaction hints name --root', async () => {
     const root = tree();
     try {
+      const first = await run(['apply', '--root', root, '--level', '1', '--container', 'no', '--allow-lockout']);
+      assert.equal(first.code, 0, first.stdout + first.stderr);
       // begin() records the manifest in state "applying" and writes nothing, as a killed apply leaves it.
       const id = Transaction.begin(root, 'apply --level 1', prepareChanges(root, [{ path: '/etc/motd', content: 'hi\n' }])).id;
       const hint = `kimigayo-harden rollback ${id} --root ${root}`;
       const planned = await run(['plan', '--root', root, '--level', '1', '--container', 'no']);
       assert.ok(planned.stdout.includes(`run ${hint} to restore`), planned.stdout);
+      assert.match(planned.stdout, /File changes \(0\)/);
+      assert.equal(planned.code, 1, 'the interrupted transaction is pending work');
       const applied = await run(['apply', '--root', root, '--level', '1', '--container', 'no', '--allow-lockout']);
       assert.equal(applied.code, 2);
       assert.ok(applied.stderr.includes(`"${hint}"`), applied.stderr);

@@ -61,7 +61,8 @@ function printPlan(context: CommandContext, flags: ChangeFlags, plan: Plan, vali
 function plan(flags: ChangeFlags, context: CommandContext): void {
   const built = buildPlan(flags);
   printPlan(context, flags, built.plan, built.validations);
-  context.setExitCode(hasChanges(built.plan) ? EXIT_FAIL : EXIT_OK);
+  // An interrupted transaction is pending work too: apply refuses until it is rolled back.
+  context.setExitCode(hasChanges(built.plan) || built.plan.interrupted.length > 0 ? EXIT_FAIL : EXIT_OK);
 }
 
 function apply(flags: ChangeFlags, context: CommandContext): void {
