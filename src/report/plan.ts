@@ -54,7 +54,8 @@ export function renderPlan(plan: Plan, lang: Lang, validations: Validation[] = [
     if (action === 'mode' || action === 'link' || (file.before !== null && file.after !== null && (file.before.mode !== file.after.mode || file.before.uid !== file.after.uid))) {
       lines.push(`          ${modeText(file.before)} -> ${modeText(file.after)}`);
     }
-    if (file.diff !== '') lines.push(...file.diff.trimEnd().split('\n').map((line) => `    ${visible(line)}`));
+    // Only the final newline goes: trimEnd() would also drop the CR of a CRLF file's last line.
+    if (file.diff !== '') lines.push(...file.diff.replace(/\n+$/, '').split('\n').map((line) => `    ${visible(line)}`));
   }
 
   if (plan.runtime.length > 0) {

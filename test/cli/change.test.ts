@@ -38,6 +38,18 @@ describe('plan, apply and rollback commands', () => {
     }
   });
 
+  test('plan shows the CR of every CRLF line', async () => {
+    const root = tree();
+    try {
+      fs.writeFileSync(path.join(root, 'etc/ssh/sshd_config'), 'Port 22\r\nPasswordAuthentication yes\r\n');
+      const result = await run(['plan', '--root', root, '--level', '1', '--container', 'no']);
+      assert.match(result.stdout, /^ {4}-PasswordAuthentication yes\\x0d$/m);
+      assert.match(result.stdout, /^ {4}\+PasswordAuthentication no\\x0d$/m);
+    } finally {
+      removeTree(root);
+    }
+  });
+
   test('plan json lists files and guards', async () => {
     const root = tree();
     try {
