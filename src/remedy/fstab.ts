@@ -4,7 +4,7 @@ import { FSTAB_PATH, loadFstab } from '../model/fstab.js';
 import { mangle, parseFstab, serializeFstab, unmangle, withFstabField } from '../parse/fstab.js';
 import type { FstabEntry } from '../parse/fstab.js';
 import type { RemedyContext } from './types.js';
-import { withFinalNewline } from './types.js';
+import { appendLines } from './types.js';
 
 const NEGATION: Record<string, string> = { nodev: 'dev', nosuid: 'suid', noexec: 'exec' };
 
@@ -67,8 +67,8 @@ export function remedyMounts(controls: Control[], context: RemedyContext): void 
         });
         continue;
       }
-      const line = `tmpfs ${mangle(mountpoint)} ${wanted.fstype ?? 'tmpfs'} ${wanted.options.join(',')} 0 0\n`;
-      context.overlay.writeFile(FSTAB_PATH, `${withFinalNewline(source)}${line}`, reason);
+      const line = `tmpfs ${mangle(mountpoint)} ${wanted.fstype ?? 'tmpfs'} ${wanted.options.join(',')} 0 0`;
+      context.overlay.writeFile(FSTAB_PATH, appendLines(source, [line]), reason);
     } else {
       const doc = parseFstab(source, FSTAB_PATH);
       const index = doc.lines.findIndex((line) => line.kind === 'entry' && line.line === entry.line);

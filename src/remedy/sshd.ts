@@ -7,7 +7,7 @@ import type { SshdModel } from '../model/sshd.js';
 import { parseSshd, serializeSshd, withArguments } from '../parse/sshd.js';
 import type { SshdDirective } from '../parse/sshd.js';
 import type { RemedyContext } from './types.js';
-import { withFinalNewline } from './types.js';
+import { appendLines, lineEndingOf } from './types.js';
 
 /** Our drop-in's name sorts before cloud-init's 50-cloud-init.conf and distribution files. */
 export const SSHD_DROP_IN_NAME = '00-kimigayo-harden.conf';
@@ -60,7 +60,7 @@ function setInDropIn(context: RemedyContext, file: string, name: string, keyword
     context.overlay.writeFile(file, serializeSshd(doc), reason, { mode: 0o600 });
     return;
   }
-  context.overlay.writeFile(file, `${withFinalNewline(serializeSshd(doc))}${name} ${values.join(' ')}\n`, reason, { mode: 0o600 });
+  context.overlay.writeFile(file, appendLines(serializeSshd(doc), [`${name} ${values.join(' ')}`]), reason, { mode: 0o600 });
 }
 
 /** Insert a global setting before the first Match block of the main file, where a line at the end would belong to that block. */
@@ -68,9 +68,9 @@ function insertBeforeMatch(context: RemedyContext, file: string, name: string, v
   const source = context.overlay.currentText(file) ?? '';
   const doc = parseSshd(source, file);
   const firstMatch = doc.lines.findIndex((line) => line.kind === 'directive' && line.keyword === 'match');
-  const added = `${name} ${values.join(' ')}\n`;
+  const added = `${name} ${values.join(' ')}`;
   if (firstMatch < 0) {
-    context.overlay.writeFile(file, `${withFinalNewline(serializeSshd(doc))}${added}`, reason);
+    context.overlay.writeFile(file, appendLines(serializeSshd(doc), [added]), reason);
     return;
   }
   // Comments and blank lines above a Match line belong to the block, so the setting goes right
@@ -79,7 +79,7 @@ function insertBeforeMatch(context: RemedyContext, file: string, name: string, v
   while (at > 0 && doc.lines[at - 1]?.kind !== 'directive') at--;
   const before = doc.lines.slice(0, at).map((line) => line.raw + line.eol).join('');
   const after = doc.lines.slice(at).map((line) => line.raw + line.eol).join('');
-  context.overlay.writeFile(file, `${withFinalNewline(before)}${added}${after}`, reason);
+  context.overlay.writeFile(file, `${appendLines(before, [added], lineEndingOf(source))}${after}`, reason);
 }
 
 /**

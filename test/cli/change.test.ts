@@ -45,6 +45,7 @@ describe('plan, apply and rollback commands', () => {
       const result = await run(['plan', '--root', root, '--level', '1', '--container', 'no']);
       assert.match(result.stdout, /^ {4}-PasswordAuthentication yes\\x0d$/m);
       assert.match(result.stdout, /^ {4}\+PasswordAuthentication no\\x0d$/m);
+      assert.match(result.stdout, /^ {4}\+PermitRootLogin no\\x0d$/m, 'the added last line ends in CRLF too');
     } finally {
       removeTree(root);
     }

@@ -83,6 +83,22 @@ describe('plan and apply: cases from the field', () => {
     }
   });
 
+  test('CRLF files get CRLF lines', () => {
+    const root = makeTree({
+      ...BASE,
+      '/etc/ssh/sshd_config': 'Port 22\r\nMatch Group sftp\r\n    ForceCommand internal-sftp\r\n',
+      '/etc/fstab': 'proc /proc proc defaults 0 0\r\n',
+      '/etc/sysctl.conf': '# local\r\nvm.swappiness = 10\r\n',
+    });
+    try {
+      planAndApply(root, ['ssh.passwordauthentication', 'mount./tmp.'], 2);
+      assert.equal(read(root, 'etc/ssh/sshd_config'), 'Port 22\r\nPasswordAuthentication no\r\nMatch Group sftp\r\n    ForceCommand internal-sftp\r\n');
+      assert.equal(read(root, 'etc/fstab'), 'proc /proc proc defaults 0 0\r\ntmpfs /tmp tmpfs nodev,nosuid,noexec 0 0\r\n');
+    } finally {
+      removeTree(root);
+    }
+  });
+
   test('setting goes before a trailing Match block', () => {
     const source = 'Port 22\nPermitRootLogin yes\n\n# SFTP users are jailed\nMatch Group sftp\n    ChrootDirectory /srv/%u\n    ForceCommand internal-sftp\n';
     const root = makeTree({ ...BASE, '/etc/ssh/sshd_config': source });
