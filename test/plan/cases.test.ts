@@ -177,6 +177,23 @@ describe('plan and apply: cases from the field', () => {
     }
   });
 
+  test('sysctl file linked to sysctl.conf', () => {
+    const root = makeTree({
+      ...BASE,
+      '/etc/sysctl.conf': 'kernel.kptr_restrict=1\n',
+      '/etc/sysctl.d/99-security.conf': { symlink: '../sysctl.conf' },
+    });
+    try {
+      const plan = planAndApply(root, ['sysctl.kernel.kptr_restrict', 'sysctl.kernel.dmesg_restrict'], 3);
+      assert.deepEqual(plan.files.map((file) => file.change.path), ['/etc/sysctl.d/99-security.conf'], 'one change for the two names of the file');
+      assert.deepEqual(plan.unresolved, []);
+      assert.equal(fs.readlinkSync(path.join(root, 'etc/sysctl.d/99-security.conf')), '../sysctl.conf', 'the link stays');
+      assert.equal(read(root, 'etc/sysctl.conf'), 'kernel.kptr_restrict=2\nkernel.dmesg_restrict = 1\n');
+    } finally {
+      removeTree(root);
+    }
+  });
+
   test('busybox loader with sysctl.d only', () => {
     const root = makeTree({
       '/etc/os-release': 'ID=kimigayo\nVERSION_ID=2.0.1\nPRETTY_NAME="Kimigayo OS 2.0.1"\n',
