@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, test } from 'node:test';
@@ -127,6 +128,33 @@ describe('plan, apply and rollback commands', () => {
       assert.equal(refused.code, 2);
       assert.ok(refused.stderr.includes(`"kimigayo-harden rollback ${id} --force --root ${root}"`), refused.stderr);
     } finally {
+      removeTree(root);
+    }
+  });
+
+  test('lock held by a live process, then left stale', async () => {
+    const root = tree();
+    // A sleeping child stands in for a second kimigayo-harden that holds the lock.
+    const holder = spawn('sleep', ['60'], { stdio: 'ignore' });
+    try {
+      const lock = path.join(root, 'var/lib/kimigayo-harden/lock');
+      fs.mkdirSync(path.dirname(lock), { recursive: true });
+      fs.writeFileSync(lock, `${holder.pid}\n`);
+      for (const argv of [['apply', '--root', root, '--level', '1', '--container', 'no', '--allow-lockout'], ['rollback', '--root', root]]) {
+        const refused = await run(argv);
+        assert.equal(refused.code, 2, argv[0]);
+        assert.match(refused.stderr, new RegExp(`another kimigayo-harden \\(pid ${holder.pid}\\) is changing this target`));
+      }
+      assert.equal(fs.readFileSync(path.join(root, 'etc/ssh/sshd_config'), 'utf8'), 'PasswordAuthentication yes\n');
+
+      const exited = new Promise((resolve) => holder.once('exit', resolve));
+      holder.kill();
+      await exited;
+      const applied = await run(['apply', '--root', root, '--level', '1', '--container', 'no', '--allow-lockout']);
+      assert.equal(applied.code, 0, 'a lock whose process is gone is taken over');
+      assert.equal(fs.existsSync(lock), false, 'the lock is released afterwards');
+    } finally {
+      holder.kill();
       removeTree(root);
     }
   });
