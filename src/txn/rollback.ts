@@ -3,8 +3,8 @@ import * as path from 'node:path';
 import { text } from '../core/text.js';
 import { RootFs } from '../target/rootfs.js';
 import { UsageError } from '../target/target.js';
-import { fileState, removeFile, setModeOwner, writeFileAtomic, writeSymlinkAtomic } from './atomic.js';
-import { listManifests, readManifest, rollbackCommand, transactionHostDir, withLock, writeManifest } from './store.js';
+import { fileState, removeFile, setModeOwner, sha256, writeFileAtomic, writeSymlinkAtomic } from './atomic.js';
+import { listManifests, readManifest, rollbackCommand, TRANSACTIONS_DIR, transactionHostDir, withLock, writeManifest } from './store.js';
 import { sameState } from './transaction.js';
 import type { Manifest, RuntimeRecord } from './types.js';
 
@@ -44,6 +44,28 @@ export function driftedFiles(root: string, manifest: Manifest): string[] {
   return drifted;
 }
 
+/** Paths whose restore needs the backed-up bytes, where the backup is missing or its hash differs from the manifest. */
+function damagedBackups(root: string, manifest: Manifest): string[] {
+  const rootFs = new RootFs(root);
+  const dir = transactionHostDir(root, manifest.id);
+  const damaged: string[] = [];
+  for (const file of manifest.files) {
+    if (file.before === null || file.before.symlink !== undefined) continue;
+    const follow = file.noFollow !== true;
+    const now = fileState(rootFs.resolve(file.path, follow), follow);
+    // Same bytes as before: only mode and owner are set back, so the backup is not read.
+    if (now !== null && now.symlink === undefined && now.sha256 === file.before.sha256) continue;
+    let bytes: Buffer | undefined;
+    try {
+      bytes = file.backup === undefined ? undefined : fs.readFileSync(path.join(dir, file.backup));
+    } catch {
+      bytes = undefined;
+    }
+    if (bytes === undefined || sha256(bytes) !== file.before.sha256) damaged.push(file.path);
+  }
+  return damaged;
+}
+
 /** Restore every file of a transaction byte for byte with mode and owner, and remove the files it created. */
 export function rollbackTransaction(root: string, id: string | undefined, options: RollbackOptions = {}): RollbackResult {
   return withLock(root, () => restoreTransaction(root, id, options));
@@ -70,6 +92,16 @@ export function restoreTransaction(root: string, id: string | undefined, options
           ),
         );
       }
+    }
+
+    const damaged = damagedBackups(root, manifest);
+    if (damaged.length > 0) {
+      throw new UsageError(
+        text(
+          `cannot roll back transaction ${manifest.id}: the backup of ${damaged.join(', ')} is missing or does not match its recorded SHA-256; nothing was restored. Put the backup back under ${TRANSACTIONS_DIR}/${manifest.id}/files or restore the file by hand`,
+          `トランザクション ${manifest.id} を元に戻せません: ${damaged.join(', ')} のバックアップがないか、記録された SHA-256 と一致しません。何も復元していません。${TRANSACTIONS_DIR}/${manifest.id}/files にバックアップを戻すか、ファイルを手で復元してください`,
+        ),
+      );
     }
 
     manifest.state = 'rolling-back';

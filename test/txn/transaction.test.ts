@@ -88,6 +88,31 @@ describe('transactions', () => {
     assert.equal(fs.readFileSync(path.join(root, 'etc/ssh/sshd_config'), 'utf8'), 'Port 22\r\nPermitRootLogin yes\n');
   });
 
+  test('missing or altered backup stops rollback', () => {
+    const result = applyFileChanges(
+      root,
+      [
+        { path: '/etc/ssh/sshd_config', content: 'PermitRootLogin no\n' },
+        { path: '/etc/shadow', content: 'changed\n' },
+      ],
+      'test',
+    );
+    const id = result.id as string;
+    const files = readManifest(root, id).files;
+    const backupOf = (file: string): string => path.join(root, 'var/lib/kimigayo-harden/transactions', id, files.find((entry) => entry.path === file)?.backup as string);
+
+    fs.rmSync(backupOf('/etc/shadow'));
+    fs.writeFileSync(backupOf('/etc/ssh/sshd_config'), 'Port 22\n');
+    for (const force of [false, true]) {
+      assert.throws(
+        () => rollbackTransaction(root, id, { force }),
+        (error: unknown) => error instanceof UsageError && error.message.includes('the backup of /etc/ssh/sshd_config, /etc/shadow is missing or does not match its recorded SHA-256; nothing was restored'),
+      );
+    }
+    assert.equal(readManifest(root, id).state, 'committed', 'the transaction stays as it was');
+    assert.equal(fs.readFileSync(path.join(root, 'etc/shadow'), 'utf8'), 'changed\n');
+  });
+
   test('interrupted transaction is found and rolled back', () => {
     const prepared = prepareChanges(root, [
       { path: '/etc/ssh/sshd_config', content: 'PermitRootLogin no\n' },
