@@ -28,7 +28,7 @@ export interface RemedyContext {
   live: boolean;
   notes: PlanNote[];
   runtime: RuntimeStep[];
-  /** Ids of controls the remedy cannot fix on this target (the service is not installed); the plan lists them as needing the operator. */
+  /** Ids of controls the remedy leaves alone here (the service is not installed, the profile keeps the module); the plan lists them as needing the operator. */
   needsOperator: Set<string>;
 }
 
