@@ -10,6 +10,7 @@ import {
   listManifests,
   prepareChanges,
   readManifest,
+  rollbackCommand,
   rollbackTransaction,
   Transaction,
 } from '../../src/txn/index.js';
@@ -194,5 +195,14 @@ describe('read-only target', () => {
     } finally {
       removeTree(root);
     }
+  });
+});
+
+describe('rollback hints', () => {
+  test('root flag only off the live host', () => {
+    const id = '20261204T203000Z-1a2b3c';
+    assert.equal(rollbackCommand('/', id), `kimigayo-harden rollback ${id}`);
+    assert.equal(rollbackCommand('/srv/rootfs', id, ' --force'), `kimigayo-harden rollback ${id} --force --root /srv/rootfs`);
+    assert.equal(rollbackCommand("/srv/it's here", id), `kimigayo-harden rollback ${id} --root '/srv/it'\\''s here'`);
   });
 });
