@@ -120,7 +120,7 @@ export function remedySshd(controls: Control[], context: RemedyContext): void {
       const winner = loadSshd(context.overlay).global(keyword);
       if (winner.source === 'config' && winner.path !== undefined && winner.line !== undefined && winner.path !== dropIn.file && winner.value.join(' ') !== values.join(' ')) {
         // A file whose name sorts before ours (00-admin.conf) is read first, so its line still
-        // decides: change it where it stands.
+        // decides. That line is changed in place.
         editDirective(context, winner.path, winner.line, values, control.id);
         context.notes.push({
           controlId: control.id,

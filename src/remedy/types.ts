@@ -28,7 +28,10 @@ export interface RemedyContext {
   live: boolean;
   notes: PlanNote[];
   runtime: RuntimeStep[];
-  /** Ids of controls the remedy leaves alone here (the service is not installed, the profile keeps the module); the plan lists them as needing the operator. */
+  /**
+   * Ids of failing controls that the remedy leaves alone on this target, because the service is not
+   * installed or the profile keeps the module. The plan lists them as needing the operator.
+   */
   needsOperator: Set<string>;
 }
 

@@ -24,12 +24,12 @@ export function newTransactionId(now = new Date()): string {
   return `${stamp}-${randomBytes(3).toString('hex')}`;
 }
 
-/** Quote a path for a POSIX shell when it holds anything beyond the usual path characters. */
+/** Quote a path for a POSIX shell when it contains anything beyond the usual path characters. */
 function shellQuote(value: string): string {
   return /^[\w@%+=:,./-]+$/.test(value) ? value : `'${value.replace(/'/g, `'\\''`)}'`;
 }
 
-/** The rollback command for a transaction, with --root unless the target is the live host, for messages to copy. */
+/** Build the rollback command that messages suggest, with --root unless the target is the live host. */
 export function rollbackCommand(root: string, id: string, options = ''): string {
   const rootFlag = path.resolve(root) === '/' ? '' : ` --root ${shellQuote(root)}`;
   return `kimigayo-harden rollback ${id}${options}${rootFlag}`;

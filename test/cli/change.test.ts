@@ -134,7 +134,7 @@ describe('plan, apply and rollback commands', () => {
 
   test('lock held by a live process, then left stale', async () => {
     const root = tree();
-    // A sleeping child stands in for a second kimigayo-harden that holds the lock.
+    // A sleeping child plays a second kimigayo-harden that has the lock.
     const holder = spawn('sleep', ['60'], { stdio: 'ignore' });
     try {
       const lock = path.join(root, 'var/lib/kimigayo-harden/lock');

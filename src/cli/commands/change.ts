@@ -125,7 +125,7 @@ function apply(flags: ChangeFlags, context: CommandContext): void {
   });
 }
 
-/** Transaction states as `rollback --list` shows them in Japanese; an interrupted one says so. */
+/** Japanese labels of the transaction states in `rollback --list`, which name an interrupted state as such. */
 const STATE_JA: Record<TransactionState, string> = {
   applying: '適用が中断',
   committed: '適用済み',
