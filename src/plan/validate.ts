@@ -13,10 +13,21 @@ export interface Validation {
   /** The program was not run (not installed here, or nothing of its kind changes). */
   skipped?: Text;
   output: string;
+  /** The program rejects the current files too, so the fault is not in the change. */
+  alreadyFailing?: boolean;
 }
 
 function available(program: string): boolean {
   return spawnSync('sh', ['-c', `command -v ${program}`], { stdio: 'ignore' }).status === 0;
+}
+
+/** Run the target's `sshd -t` with `sshDir` bound over its /etc/ssh. */
+function runSshdTest(root: string, sshDir: string): { ok: boolean; output: string } {
+  const args = ['--ro-bind', root, '/', '--ro-bind', sshDir, '/etc/ssh', '--proc', '/proc', '--dev', '/dev', '--tmpfs', '/run', '--dir', '/run/sshd', '--tmpfs', '/tmp'];
+  args.push('--unshare-all', '/usr/sbin/sshd', '-t', '-f', '/etc/ssh/sshd_config');
+  const result = spawnSync('bwrap', args, { encoding: 'utf8' });
+  // sshd ends its log lines with CRLF when stderr is not a terminal.
+  return { ok: result.status === 0, output: `${result.stdout ?? ''}${result.stderr ?? ''}`.replace(/\r\n/g, '\n').trim() };
 }
 
 /**
@@ -45,15 +56,16 @@ export function validateSshd(root: string, files: FilePlan[]): Validation {
         fs.writeFileSync(host, file.afterBytes, { mode: file.after?.mode ?? 0o644 });
       }
     }
-    const args = ['--ro-bind', root, '/', '--ro-bind', copy, '/etc/ssh', '--proc', '/proc', '--dev', '/dev', '--tmpfs', '/run', '--dir', '/run/sshd', '--tmpfs', '/tmp'];
-    args.push('--unshare-all', '/usr/sbin/sshd', '-t', '-f', '/etc/ssh/sshd_config');
-    const result = spawnSync('bwrap', args, { encoding: 'utf8' });
-    const output = `${result.stdout ?? ''}${result.stderr ?? ''}`.trim();
-    if (output.startsWith('bwrap:')) {
+    const candidate = runSshdTest(root, copy);
+    if (candidate.output.startsWith('bwrap:')) {
       // The sandbox could not be set up in this tree (no /proc directory, for one): sshd never ran.
+      const output = candidate.output;
       return { program: 'sshd -t', ok: true, skipped: text(`not checked: cannot run sshd inside the target (${output})`, `未検証: 対象の中で sshd を実行できません(${output})`), output };
     }
-    return { program: 'sshd -t', ok: result.status === 0, output };
+    if (candidate.ok) return { program: 'sshd -t', ok: true, output: candidate.output };
+    const current = runSshdTest(root, path.join(root, 'etc/ssh'));
+    if (!current.ok) return { program: 'sshd -t', ok: false, output: current.output, alreadyFailing: true };
+    return { program: 'sshd -t', ok: false, output: candidate.output };
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

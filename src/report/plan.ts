@@ -65,7 +65,10 @@ export function renderPlan(plan: Plan, lang: Lang, validations: Validation[] = [
 
   for (const validation of validations) {
     if (validation.skipped !== undefined) continue;
-    lines.push(`${validation.ok ? (ja ? '検証 OK' : 'checked OK') : ja ? '検証エラー' : 'check FAILED'}: ${validation.program}${validation.output === '' ? '' : `\n    ${validation.output.split('\n').join('\n    ')}`}`);
+    let status = ja ? '検証 OK' : 'checked OK';
+    if (validation.alreadyFailing === true) status = ja ? '検証エラー(変更前のファイルでも発生)' : 'check FAILED (the current files fail too)';
+    else if (!validation.ok) status = ja ? '検証エラー' : 'check FAILED';
+    lines.push(`${status}: ${validation.program}${validation.output === '' ? '' : `\n    ${validation.output.split('\n').join('\n    ')}`}`);
   }
 
   if (plan.notes.length > 0) {
@@ -109,7 +112,7 @@ export function planToJson(plan: Plan, lang: Lang, validations: Validation[] = [
     level: plan.level,
     files: plan.files.map((file) => ({ path: file.change.path, action: fileAction(file), before: state(file.before), after: state(file.after), diff: file.diff, controls: file.reasons })),
     runtime: plan.runtime.map((step) => ({ ...step, description: describeStep(step)[lang] })),
-    validations: validations.map((item) => ({ program: item.program, ok: item.ok, skipped: item.skipped?.[lang] ?? null, output: item.output })),
+    validations: validations.map((item) => ({ program: item.program, ok: item.ok, alreadyFailing: item.alreadyFailing === true, skipped: item.skipped?.[lang] ?? null, output: item.output })),
     notes: plan.notes.map((note) => ({ controlId: note.controlId ?? null, severity: note.severity, message: note.message[lang] })),
     guards: plan.guards.map((guard) => ({ code: guard.code, override: guard.override, message: guard.message[lang] })),
     unresolved: plan.unresolved.map((result) => result.control.id),

@@ -171,6 +171,28 @@ describe('sshd files from the field, read back by sshd -T', () => {
   });
 });
 
+describe('sshd config that sshd -t already rejects', () => {
+  let tree = '';
+  before(() => {
+    tree = copyTree(debianTree());
+    addAdmin(tree);
+    fs.appendFileSync(path.join(tree, 'etc/ssh/sshd_config'), 'Bogus yes\n');
+  });
+  after(() => removeTree(tree));
+
+  test('apply names the current files', async () => {
+    const sshdConfig = fs.readFileSync(path.join(tree, 'etc/ssh/sshd_config'));
+    const result = await run(['apply', '--root', tree, '--level', '1', '--container', 'no']);
+    assert.equal(result.code, 2, result.stdout);
+    assert.match(result.stderr, /refused: sshd -t already rejects the current files: .*Bad configuration option: Bogus/);
+    assert.match(result.stderr, /fix them first, nothing was written/);
+    assert.doesNotMatch(result.stderr, /\r/, 'the CRLF of sshd output is gone');
+    assert.match(result.stdout, /^check FAILED \(the current files fail too\): sshd -t$/m);
+    assert.deepEqual(fs.readFileSync(path.join(tree, 'etc/ssh/sshd_config')), sshdConfig);
+    assert.equal(fs.existsSync(path.join(tree, 'etc/ssh/sshd_config.d/00-kimigayo-harden.conf')), false);
+  });
+});
+
 describe('candidate validation with the real programs', () => {
   function candidate(file: string, content: string): FilePlan {
     const bytes = Buffer.from(content);

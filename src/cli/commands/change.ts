@@ -81,6 +81,15 @@ function apply(flags: ChangeFlags, context: CommandContext): void {
       throw new UsageError(text(`refused: ${built.guards.map((guard) => guard.message.en).join('; ')}`, `拒否しました: ${built.guards.map((guard) => guard.message.ja).join('。')}`));
     }
     const broken = validations.filter((validation) => !validation.ok);
+    const preexisting = broken.filter((validation) => validation.alreadyFailing === true);
+    if (preexisting.length > 0) {
+      throw new UsageError(
+        text(
+          `refused: ${preexisting.map((item) => `${item.program} already rejects the current files: ${item.output}`).join('; ')}; fix them first, nothing was written`,
+          `拒否しました: ${preexisting.map((item) => `${item.program} は現在のファイルをすでに受け付けません: ${item.output}`).join('。')}。先にこれを直してください。何も書き込んでいません`,
+        ),
+      );
+    }
     if (broken.length > 0) {
       throw new UsageError(
         text(
