@@ -120,6 +120,11 @@ export class OverlayRootFs extends RootFs {
     this.entries.set(this.key(targetPath, !noFollow), { path: normalizeTargetPath(targetPath), deleted: true, noFollow, reasons: [reason] });
   }
 
+  /** Drop the pending change of a path, so the file reads as it is on disk again. */
+  discard(targetPath: string, follow = true): void {
+    this.entries.delete(this.key(targetPath, follow));
+  }
+
   /** Text of a file as the overlay sees it, or undefined when it does not exist. */
   currentText(targetPath: string): string | undefined {
     return this.readTextIfExists(targetPath)?.text;

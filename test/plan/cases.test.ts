@@ -194,6 +194,23 @@ describe('plan and apply: cases from the field', () => {
     }
   });
 
+  test('drop-in directory that is a file', () => {
+    const root = makeTree({
+      ...BASE,
+      '/etc/ssh/sshd_config': 'Include /etc/ssh/sshd_config.d/*.conf\n',
+      '/etc/ssh/sshd_config.d': 'not a directory\n',
+    });
+    try {
+      const target = openTarget({ root, container: 'no' });
+      const plan = makePlan(target, { level: 1, only: ['ssh.passwordauthentication'] });
+      assert.deepEqual(plan.files, []);
+      assert.deepEqual(plan.unresolved.map((result) => result.control.id), ['ssh.passwordauthentication']);
+      assert.ok(plan.notes.some((note) => note.message.en === 'cannot write /etc/ssh/sshd_config.d/00-kimigayo-harden.conf: /etc/ssh/sshd_config.d is not a directory; move that file away, create the directory and plan again'));
+    } finally {
+      removeTree(root);
+    }
+  });
+
   test('busybox loader with sysctl.d only', () => {
     const root = makeTree({
       '/etc/os-release': 'ID=kimigayo\nVERSION_ID=2.0.1\nPRETTY_NAME="Kimigayo OS 2.0.1"\n',
