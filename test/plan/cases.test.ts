@@ -286,6 +286,20 @@ describe('plan and apply: cases from the field', () => {
     }
   });
 
+  test('lockout guard reads doas setenv', () => {
+    const root = makeTree({
+      ...BASE,
+      '/etc/ssh/sshd_config': 'PasswordAuthentication yes\n',
+      '/etc/doas.conf': '# admins\npermit persist setenv { PATH=/usr/sbin:/usr/bin LANG } :wheel\n',
+    });
+    try {
+      const plan = makePlan(openTarget({ root, container: 'no' }), { level: 1, only: ['ssh.passwordauthentication'] });
+      assert.deepEqual(plan.guards, []);
+    } finally {
+      removeTree(root);
+    }
+  });
+
   test('file mode keeps the allowed group', () => {
     const root = makeTree({ ...BASE, '/etc/ssh/sshd_config': { content: 'PermitRootLogin no\n', mode: 0o644 } });
     try {
