@@ -22,9 +22,9 @@ export function fileAction(file: FilePlan): FileAction {
 
 const ACTION_JA: Record<FileAction, string> = { create: '作成', modify: '変更', delete: '削除', mode: '権限', link: 'リンク' };
 
-function modeText(state: FileState | null): string {
+function modeText(state: FileState | null, lang: Lang): string {
   if (state === null) return '-';
-  if (state.symlink !== undefined) return `-> ${state.symlink}`;
+  if (state.symlink !== undefined) return lang === 'ja' ? `${state.symlink} へのリンク` : `link to ${state.symlink}`;
   return `${state.mode.toString(8).padStart(4, '0')} ${state.uid}:${state.gid}`;
 }
 
@@ -52,7 +52,7 @@ export function renderPlan(plan: Plan, lang: Lang, validations: Validation[] = [
     const shown = file.reasons.length > 4 ? [...file.reasons.slice(0, 3), ja ? `他 ${file.reasons.length - 3} 件` : `${file.reasons.length - 3} more`] : file.reasons;
     lines.push(`  ${label}${' '.repeat(Math.max(1, 8 - displayWidth(label)))}${visible(file.change.path)}  [${shown.join(', ')}]`);
     if (action === 'mode' || action === 'link' || (file.before !== null && file.after !== null && (file.before.mode !== file.after.mode || file.before.uid !== file.after.uid))) {
-      lines.push(`          ${modeText(file.before)} -> ${modeText(file.after)}`);
+      lines.push(`          ${modeText(file.before, lang)} -> ${modeText(file.after, lang)}`);
     }
     // Only the final newline goes: trimEnd() would also drop the CR of a CRLF file's last line.
     if (file.diff !== '') lines.push(...file.diff.replace(/\n+$/, '').split('\n').map((line) => `    ${visible(line)}`));

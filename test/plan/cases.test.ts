@@ -7,6 +7,7 @@ import { runAudit } from '../../src/engine/audit.js';
 import { loadSshd } from '../../src/model/sshd.js';
 import { detectSysctlLoader, loadSysctl } from '../../src/model/sysctl.js';
 import { makePlan } from '../../src/plan/plan.js';
+import { renderPlan } from '../../src/report/plan.js';
 import { RootFs } from '../../src/target/rootfs.js';
 import { openTarget } from '../../src/target/target.js';
 import { applyFileChanges } from '../../src/txn/index.js';
@@ -359,6 +360,8 @@ describe('service remedies', () => {
       assert.equal(fs.existsSync(path.join(root, 'etc/runlevels/default/iptables')), false);
       assert.ok(plan.notes.some((note) => /no rule file to load/.test(note.message.en)));
       assert.ok(plan.manual.some((result) => result.control.id === 'service.iptables'), 'the firewall service is left to the operator');
+      const shown = renderPlan(plan, 'en');
+      assert.match(shown, /^ {2}link {4}\/etc\/runlevels\/default\/auditd {2}\[service\.auditd\]\n {10}- -> link to \/etc\/init\.d\/auditd$/m);
       assert.ok(!plan.unresolved.some((result) => result.control.id === 'service.iptables'));
     } finally {
       removeTree(root);
