@@ -100,6 +100,19 @@ describe('plan and apply: cases from the field', () => {
     }
   });
 
+  test('Match all value is reported', () => {
+    const source = 'Port 22\nMatch all\n  PasswordAuthentication yes\n';
+    const root = makeTree({ ...BASE, '/etc/ssh/sshd_config': source });
+    try {
+      const plan = planAndApply(root, ['ssh.passwordauthentication'], 1);
+      assert.equal(read(root, 'etc/ssh/sshd_config'), 'Port 22\nPasswordAuthentication no\nMatch all\n  PasswordAuthentication yes\n');
+      assert.deepEqual(plan.unresolved.map((result) => result.control.id), ['ssh.passwordauthentication']);
+      assert.ok(plan.notes.some((note) => note.message.en === '/etc/ssh/sshd_config:3: the Match all block sets PasswordAuthentication yes for its connections; review it by hand'));
+    } finally {
+      removeTree(root);
+    }
+  });
+
   test('setting goes before a trailing Match block', () => {
     const source = 'Port 22\nPermitRootLogin yes\n\n# SFTP users are jailed\nMatch Group sftp\n    ChrootDirectory /srv/%u\n    ForceCommand internal-sftp\n';
     const root = makeTree({ ...BASE, '/etc/ssh/sshd_config': source });
@@ -173,6 +186,30 @@ describe('plan and apply: cases from the field', () => {
       assert.ok(plan.notes.some((note) => note.message.en.includes('/etc/sysctl.d/99-zz-vendor.conf:2')));
       assert.equal(read(root, 'etc/sysctl.d/99-zz-vendor.conf'), '# vendor default\nkernel.kptr_restrict = 2\n');
       assert.equal(loadSysctl(new RootFs(root), loader).get('kernel.kptr_restrict')?.value, '2');
+    } finally {
+      removeTree(root);
+    }
+  });
+
+  test('later dash-prefixed sysctl line keeps its dash', () => {
+    const root = makeTree({ ...BASE, '/etc/sysctl.d/99-zz-vendor.conf': '-kernel.kptr_restrict = 0\n' });
+    try {
+      planAndApply(root, ['sysctl.kernel.kptr_restrict'], 3);
+      assert.equal(read(root, 'etc/sysctl.d/99-zz-vendor.conf'), '-kernel.kptr_restrict = 2\n');
+    } finally {
+      removeTree(root);
+    }
+  });
+
+  test('existing install /bin/false is kept', () => {
+    const root = makeTree({ ...BASE, '/lib/modules/6.1.0-test/modules.dep': '', '/etc/modprobe.d/local.conf': 'install cramfs /bin/false\n' });
+    try {
+      const plan = planAndApply(root, ['module.cramfs', 'module.udf'], 3);
+      assert.equal(read(root, 'etc/modprobe.d/local.conf'), 'install cramfs /bin/false\n');
+      const ours = read(root, 'etc/modprobe.d/kimigayo-harden.conf');
+      assert.doesNotMatch(ours, /cramfs/);
+      assert.match(ours, /^install udf \/bin\/true$/m);
+      assert.deepEqual(plan.unresolved, []);
     } finally {
       removeTree(root);
     }
