@@ -64,6 +64,7 @@ class ProfileReader {
 
   waivers(node: Node | null): Waiver[] {
     if (!isSeq(node)) this.fail(node, 'waivers must be a list of {id, reason, expires}', 'waivers は {id, reason, expires} のリストで指定してください');
+    const seen = new Map<string, string>();
     return node.items.map((item) => {
       if (!isMap(item)) this.fail(item as Node, 'a waiver is a mapping with id, reason and expires', '例外は id、reason、expires を持つマッピングです');
       const waiver: Partial<Waiver> = {};
@@ -92,6 +93,12 @@ class ProfileReader {
           `ID が "${waiver.id}" のコントロールはありません。ID は "kimigayo-harden audit --format json" で確認できます`,
         );
       }
+      const first = seen.get(waiver.id);
+      if (first !== undefined) {
+        // Only the first waiver of an id would count, so a second one with a later date would be ignored.
+        this.fail(item, `${waiver.id} is waived twice (first at ${first}); keep one waiver per control`, `${waiver.id} の例外が 2 つあります(最初は ${first})。1 つのコントロールに例外は 1 つにしてください`);
+      }
+      seen.set(waiver.id, this.where(item));
       return waiver as Waiver;
     });
   }
@@ -112,6 +119,9 @@ export function loadProfile(path: string): Profile {
   const syntax = doc.errors[0];
   if (syntax !== undefined) {
     const { line, col } = lineCounter.linePos(syntax.pos[0]);
+    if (syntax.code === 'MULTIPLE_DOCS') {
+      throw new UsageError(text(`${path}:${line}:${col}: a profile is one YAML document; remove this "---" and what follows, or merge it into the first`, `${path}:${line}:${col}: プロファイルは 1 つの YAML 文書です。この "---" 以降を削除するか、最初の文書にまとめてください`));
+    }
     throw new UsageError(text(`${path}:${line}:${col}: invalid YAML: ${syntax.message}`, `${path}:${line}:${col}: YAML が正しくありません: ${syntax.message}`));
   }
   const reader: ProfileReader = new ProfileReader(path, lineCounter);
