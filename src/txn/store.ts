@@ -76,7 +76,8 @@ export function listTransactionIds(root: string): string[] {
   } catch {
     return [];
   }
-  return names.filter((name) => ID_PATTERN.test(name)).sort();
+  // A directory without a manifest is a begin that stopped before writing it, so no target file was changed.
+  return names.filter((name) => ID_PATTERN.test(name) && fs.existsSync(path.join(transactionsHostDir(root), name, 'manifest.json'))).sort();
 }
 
 export function listManifests(root: string): Manifest[] {

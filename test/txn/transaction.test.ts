@@ -139,6 +139,12 @@ describe('transactions', () => {
     assert.throws(() => rollbackTransaction(root, undefined), /no transaction to roll back/);
   });
 
+  test('directory without a manifest is skipped', () => {
+    fs.mkdirSync(path.join(root, 'var/lib/kimigayo-harden/transactions/20261204T000000Z-abcdef/files'), { recursive: true });
+    assert.deepEqual(listManifests(root), []);
+    assert.deepEqual(interruptedTransactions(root), []);
+  });
+
   test('two changes to one file are rejected', () => {
     assert.throws(() => prepareChanges(root, [{ path: '/etc/shadow', mode: 0o600 }, { path: '/etc/shadow', mode: 0o400 }]), /two changes/);
   });
@@ -192,6 +198,26 @@ describe('read-only target', () => {
         assert.doesNotMatch(result.stderr, /internal error/);
       }
       assert.equal(fs.existsSync(path.join(root, 'var')), false);
+    } finally {
+      removeTree(root);
+    }
+  });
+
+  test('full backup directory changes nothing', (t) => {
+    if (spawnSync('unshare', ['--mount', 'true']).status !== 0) {
+      t.skip('cannot make a mount namespace here');
+      return;
+    }
+    const root = makeTree({ '/etc/os-release': 'ID=alpine\n', '/etc/fstab': '# empty\n', '/var/lib/kimigayo-harden/.keep': '' });
+    try {
+      // A 64 KiB tmpfs, nearly filled, on the backup directory inside a private mount namespace.
+      const store = path.join(root, 'var/lib/kimigayo-harden');
+      const script = 'mount -t tmpfs -o size=64k tmpfs "$1" && head -c 57344 /dev/zero > "$1/filler" && shift && exec node "$@"';
+      const result = spawnSync('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', script, 'sh', store, cli, 'apply', '--root', root, '--level', '3', '--allow-lockout', '--container', 'no'], { encoding: 'utf8' });
+      assert.equal(result.status, 2, result.stderr);
+      assert.match(result.stderr, /cannot write the backups to .*ENOSPC.*nothing was changed/);
+      assert.equal(fs.readFileSync(path.join(root, 'etc/fstab'), 'utf8'), '# empty\n');
+      assert.equal(fs.existsSync(path.join(root, 'etc/sysctl.d')), false);
     } finally {
       removeTree(root);
     }
