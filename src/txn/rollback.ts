@@ -23,7 +23,7 @@ export interface RollbackResult {
   kept: RuntimeRecord[];
 }
 
-/** Find the newest transaction not yet rolled back, which `rollback` without an id restores. */
+/** Find the newest transaction not yet rolled back; `rollback` without an id restores it only when it is the newest of all. */
 export function latestTransaction(root: string): Manifest | undefined {
   return listManifests(root)
     .filter((manifest) => manifest.state !== 'rolled-back')
@@ -80,6 +80,16 @@ export function restoreTransaction(root: string, id: string | undefined, options
     }
     if (manifest.state === 'rolled-back') {
       throw new UsageError(text(`transaction ${manifest.id} is already rolled back`, `トランザクション ${manifest.id} はすでに元に戻されています`));
+    }
+    const newest = listManifests(root).at(-1);
+    if (id === undefined && newest !== undefined && newest.id !== manifest.id) {
+      // A second "rollback" typed by mistake must not quietly undo an older apply as well.
+      throw new UsageError(
+        text(
+          `the latest transaction ${newest.id} is already rolled back; to undo the one before it too, run "${rollbackCommand(root, manifest.id)}"`,
+          `最新のトランザクション ${newest.id} はすでに元に戻されています。その前のものも戻す場合は "${rollbackCommand(root, manifest.id)}" を実行してください`,
+        ),
+      );
     }
 
     if (options.force !== true && manifest.state === 'committed') {

@@ -97,6 +97,29 @@ describe('plan, apply and rollback commands', () => {
     }
   });
 
+  test('second rollback keeps the older apply', async () => {
+    const root = tree();
+    try {
+      const first = await run(['apply', '--root', root, '--level', '1', '--container', 'no', '--allow-lockout']);
+      const older = /transaction (\S+) \(/.exec(first.stdout)?.[1] ?? '';
+      fs.writeFileSync(path.join(root, 'etc/ssh/sshd_config'), 'PermitRootLogin yes\n', { mode: 0o600 });
+      const second = await run(['apply', '--root', root, '--level', '1', '--container', 'no', '--allow-lockout']);
+      const newer = /transaction (\S+) \(/.exec(second.stdout)?.[1] ?? '';
+      assert.notEqual(older, newer);
+
+      assert.equal((await run(['rollback', '--root', root])).code, 0);
+      const again = await run(['rollback', '--root', root]);
+      assert.equal(again.code, 2);
+      assert.ok(again.stderr.includes(`the latest transaction ${newer} is already rolled back; to undo the one before it too, run "kimigayo-harden rollback ${older} --root ${root}"`), again.stderr);
+      assert.equal(fs.readFileSync(path.join(root, 'etc/ssh/sshd_config'), 'utf8'), 'PermitRootLogin yes\n', 'the older apply stays');
+
+      const named = await run(['rollback', older, '--root', root, '--force']);
+      assert.equal(named.code, 0, named.stderr);
+    } finally {
+      removeTree(root);
+    }
+  });
+
   test('interrupted transaction hints name --root', async () => {
     const root = tree();
     try {
