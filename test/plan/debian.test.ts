@@ -213,6 +213,27 @@ describe('candidate validation with the real programs', () => {
     assert.equal(result.skipped, undefined);
   });
 
+  test('drop-in directory linked by absolute path', () => {
+    // The link points inside the target; on the host the same path must stay untouched.
+    const linked = `/srv/kh-ssh-${process.pid}.d`;
+    const tree = copyTree(debianTree());
+    try {
+      fs.mkdirSync(path.join(tree, linked), { recursive: true });
+      fs.rmSync(path.join(tree, 'etc/ssh/sshd_config.d'), { recursive: true, force: true });
+      fs.symlinkSync(linked, path.join(tree, 'etc/ssh/sshd_config.d'));
+
+      const bad = validateSshd(tree, [candidate('/etc/ssh/sshd_config.d/00-kimigayo-harden.conf', 'PermitRootLogin maybe\n')]);
+      assert.equal(bad.skipped, undefined);
+      assert.equal(bad.ok, false, 'sshd read the candidate through the link');
+      const good = validateSshd(tree, [candidate('/etc/ssh/sshd_config.d/00-kimigayo-harden.conf', 'PermitRootLogin no\n')]);
+      assert.equal(good.ok, true, good.output);
+      assert.equal(fs.existsSync(linked), false, 'nothing was written on the host');
+      assert.deepEqual(fs.readdirSync(path.join(tree, linked)), [], 'nothing was written in the target');
+    } finally {
+      removeTree(tree);
+    }
+  });
+
   test('findmnt reports only new fstab errors', () => {
     const broken = candidate('/etc/fstab', 'tmpfs /tmp tmpfs nodev,nosuid,noexec 0 0\ntmpfs relative tmpfs defaults 0 0\n');
     const result = validateFstab(debianTree(), [broken]);
