@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { text } from '../core/text.js';
+import { RootFs } from '../target/rootfs.js';
 import { UsageError } from '../target/target.js';
 import { writeFileAtomic } from './atomic.js';
 import type { Manifest } from './types.js';
@@ -10,8 +11,16 @@ import type { Manifest } from './types.js';
 export const TRANSACTIONS_DIR = '/var/lib/kimigayo-harden/transactions';
 const LOCK_FILE = '/var/lib/kimigayo-harden/lock';
 
+/**
+ * Map a path of the store to the host with the target's links followed inside the root: an image
+ * whose /var links to /data/var must keep its transactions in its own /data/var, not the host's.
+ */
+function storeHostPath(root: string, targetPath: string): string {
+  return new RootFs(root).resolve(targetPath);
+}
+
 export function transactionsHostDir(root: string): string {
-  return path.join(root, TRANSACTIONS_DIR);
+  return storeHostPath(root, TRANSACTIONS_DIR);
 }
 
 export function transactionHostDir(root: string, id: string): string {
@@ -80,8 +89,19 @@ export function listTransactionIds(root: string): string[] {
   return names.filter((name) => ID_PATTERN.test(name) && fs.existsSync(path.join(transactionsHostDir(root), name, 'manifest.json'))).sort();
 }
 
+/** Manifests of all transactions, oldest first. */
 export function listManifests(root: string): Manifest[] {
-  return listTransactionIds(root).map((id) => readManifest(root, id));
+  // Ids have whole seconds and a random suffix, so two applies in one second sort by chance;
+  // createdAt has milliseconds.
+  const byAge = (a: Manifest, b: Manifest): number => compareText(a.createdAt, b.createdAt) || compareText(a.id, b.id);
+  return listTransactionIds(root)
+    .map((id) => readManifest(root, id))
+    .sort(byAge);
+}
+
+function compareText(a: string, b: string): number {
+  if (a === b) return 0;
+  return a < b ? -1 : 1;
 }
 
 /** Transactions an apply or rollback was killed in the middle of. */
@@ -113,7 +133,7 @@ function processAlive(pid: number): boolean {
  * A lock whose process is gone (killed apply) is taken over.
  */
 export function withLock<T>(root: string, work: () => T): T {
-  const lock = path.join(root, LOCK_FILE);
+  const lock = storeHostPath(root, LOCK_FILE);
   try {
     // A recursive mkdir on a read-only mount reports ENOENT, so ask for write access first to get EROFS.
     fs.accessSync(root, fs.constants.W_OK);

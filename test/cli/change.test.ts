@@ -107,7 +107,8 @@ describe('plan, apply and rollback commands', () => {
       const newer = /transaction (\S+) \(/.exec(second.stdout)?.[1] ?? '';
       assert.notEqual(older, newer);
 
-      assert.equal((await run(['rollback', '--root', root])).code, 0);
+      const undone = await run(['rollback', '--root', root]);
+      assert.equal(undone.code, 0, undone.stderr);
       const again = await run(['rollback', '--root', root]);
       assert.equal(again.code, 2);
       assert.ok(again.stderr.includes(`the latest transaction ${newer} is already rolled back; to undo the one before it too, run "kimigayo-harden rollback ${older} --root ${root}"`), again.stderr);

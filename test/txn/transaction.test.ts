@@ -7,6 +7,7 @@ import { afterEach, beforeEach, describe, test } from 'node:test';
 import {
   applyFileChanges,
   interruptedTransactions,
+  latestTransaction,
   listManifests,
   prepareChanges,
   readManifest,
@@ -15,6 +16,7 @@ import {
   Transaction,
 } from '../../src/txn/index.js';
 import { UsageError } from '../../src/target/target.js';
+import { createTransactionDir, writeManifest } from '../../src/txn/store.js';
 import { makeTree, removeTree } from '../helpers/fixture.js';
 
 function stateOf(root: string, file: string): { bytes: string; mode: number; uid: number; gid: number } {
@@ -137,6 +139,29 @@ describe('transactions', () => {
 
   test('nothing to roll back', () => {
     assert.throws(() => rollbackTransaction(root, undefined), /no transaction to roll back/);
+  });
+
+  test('store follows a linked /var inside the root', () => {
+    fs.mkdirSync(path.join(root, 'data/var/lib'), { recursive: true });
+    fs.symlinkSync('/data/var', path.join(root, 'var'));
+    const result = applyFileChanges(root, [{ path: '/etc/binary', content: 'x' }], 'test');
+    const id = result.id as string;
+    assert.ok(fs.existsSync(path.join(root, 'data/var/lib/kimigayo-harden/transactions', id, 'manifest.json')));
+    assert.deepEqual(listManifests(root).map((manifest) => manifest.id), [id]);
+    rollbackTransaction(root, id);
+    assert.equal(fs.readFileSync(path.join(root, 'etc/binary'), 'utf8'), '\u0000\u00ff\u00fe');
+  });
+
+  test('same-second transactions sort by time', () => {
+    // The random suffix of the newer id sorts first, as it does by chance for half of all pairs.
+    const older = { id: '20261204T203000Z-ffffff', createdAt: '2026-12-04T20:30:00.100Z' };
+    const newer = { id: '20261204T203000Z-000000', createdAt: '2026-12-04T20:30:00.900Z' };
+    for (const item of [older, newer]) {
+      createTransactionDir(root, item.id);
+      writeManifest(root, { formatVersion: 1, ...item, toolVersion: 'test', description: 'test', state: 'committed', files: [], createdDirectories: [], runtime: [] });
+    }
+    assert.deepEqual(listManifests(root).map((manifest) => manifest.id), [older.id, newer.id]);
+    assert.equal(latestTransaction(root)?.id, newer.id);
   });
 
   test('directory without a manifest is skipped', () => {
