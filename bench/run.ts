@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { runScanBench } from './scan.js';
 
 /**
  * Time whole CLI runs, as an operator starts them: process start-up, module loading and the
@@ -48,3 +49,6 @@ for (const benchCase of cases) {
   console.log(`${benchCase.name}: median ${median(times).toFixed(1)} ms, min ${Math.min(...times).toFixed(1)} ms, max ${Math.max(...times).toFixed(1)} ms`);
   console.log(`  command: node bin/kimigayo-harden.js ${benchCase.args.join(' ')}`);
 }
+
+// KH_BENCH_SCAN=0 leaves out the file scan benchmark, which takes minutes and builds a large tree.
+if (process.env.KH_BENCH_SCAN !== '0') runScanBench();

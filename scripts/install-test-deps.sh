@@ -15,11 +15,21 @@ cd "$(dirname -- "$0")/.."
 # debootstrap builds the Debian test tree. busybox-static and musl supply the
 # Kimigayo test tree. The rest provide the real programs that tests run
 # against generated files: sshd -t/-T, ssh-keygen, iptables-restore, nft,
-# auditctl, modprobe, sysctl, findmnt, ip, grub-mkconfig, bwrap, hyperfine.
+# auditctl, ausyscall, modprobe, sysctl, findmnt, ip, grub-mkconfig,
+# grub-mkpasswd-pbkdf2, bwrap, hyperfine, openssl passwd, docker-compose config,
+# GNU find (the scan tests compare with it), setpriv and unshare.
+# gcc and libc6-dev build the seccomp test probe. The seccomp package supplies
+# libseccomp's scmp_sys_resolver, against which the system call tables are
+# checked. cpp and the linux-libc-dev packages regenerate those tables from the
+# kernel headers. The firewall packet tests send traffic between two network
+# namespaces with socat and nc (connections), ping (echo) and python3-scapy
+# (scan packets, and the UDP echo server).
 PACKAGES=(
     debootstrap busybox-static musl openssh-server openssh-client iptables
     nftables auditd kmod procps util-linux iproute2 grub-common bubblewrap
-    hyperfine
+    hyperfine openssl docker-compose findutils gcc libc6-dev seccomp cpp
+    linux-libc-dev linux-libc-dev-arm64-cross linux-libc-dev-armhf-cross
+    python3-scapy netcat-openbsd socat iputils-ping
 )
 # Daemons that the packages above ship.
 DAEMONS=(sshd auditd)
@@ -106,5 +116,33 @@ install_node_modules() {
     npm ci --no-audit --no-fund
 }
 
+# The Docker tests run the docker CLI (option parsing, `run --help`) and read
+# dockerd's help and Debian's docker.service. Installing docker.io would
+# register a daemon and pull in containerd, so the package is only unpacked
+# into a cache directory: nothing is installed and no daemon can start.
+DOCKER_DIR=/var/cache/kimigayo-harden/docker.io
+
+unpack_docker() {
+    local work deb
+    if [ -x "$DOCKER_DIR/usr/bin/docker" ] && [ -x "$DOCKER_DIR/usr/sbin/dockerd" ]; then
+        log "docker.io unpacked in $DOCKER_DIR"
+        return 0
+    fi
+    [ "$(id -u)" -eq 0 ] || fail "docker.io is not unpacked in $DOCKER_DIR; run this script as root to unpack it"
+    work=$(mktemp -d /tmp/kh-docker-io.XXXXXX)
+    log "unpacking docker.io into $DOCKER_DIR"
+    # apt-get download writes as the _apt user when it can; a private
+    # directory only root can write to makes it fall back to root quietly.
+    (cd "$work" && apt-get download docker.io 2>&1 | grep -v '^W: Download is performed unsandboxed' || true)
+    deb=$(find "$work" -maxdepth 1 -name 'docker.io_*.deb' | head -n 1)
+    [ -n "$deb" ] || { rm -rf -- "$work"; fail "apt-get download docker.io fetched nothing; run apt-get update first"; }
+    rm -rf -- "$DOCKER_DIR.tmp"
+    mkdir -p "$DOCKER_DIR.tmp"
+    dpkg-deb -x "$deb" "$DOCKER_DIR.tmp"
+    rm -rf -- "$DOCKER_DIR" "$work"
+    mv -- "$DOCKER_DIR.tmp" "$DOCKER_DIR"
+}
+
 install_packages
+unpack_docker
 install_node_modules

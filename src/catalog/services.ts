@@ -1,6 +1,7 @@
 import { text } from '../core/text.js';
 import type { Text } from '../core/text.js';
 import type { Control, FirewallFact } from './types.js';
+import { GUIDE_AUDIT_WATCHES } from '../auditd/guide.js';
 
 const FIREWALL = 'ファイアウォール（iptables）詳細設定';
 const ANTISCAN = 'ポートスキャン対策';
@@ -88,18 +89,7 @@ const FIREWALL_ENTRIES: FirewallEntry[] = [
   },
 ];
 
-const AUDIT_WATCHES: { path: string; perms: string; key: string }[] = [
-  { path: '/var/log/audit/', perms: '', key: 'audit-log' },
-  { path: '/var/log/auth.log', perms: 'wa', key: 'auth' },
-  { path: '/etc/passwd', perms: 'wa', key: 'passwd_changes' },
-  { path: '/etc/shadow', perms: 'wa', key: 'shadow_changes' },
-  { path: '/etc/group', perms: 'wa', key: 'group_changes' },
-  { path: '/etc/network/', perms: 'wa', key: 'network_changes' },
-  { path: '/etc/ssh/sshd_config', perms: 'wa', key: 'sshd_config' },
-  { path: '/sbin/insmod', perms: 'x', key: 'module_insertion' },
-  { path: '/sbin/rmmod', perms: 'x', key: 'module_removal' },
-  { path: '/sbin/modprobe', perms: 'x', key: 'module_load' },
-];
+const AUDIT_WATCHES = GUIDE_AUDIT_WATCHES;
 
 const DOCKER_KEYS: { key: string; expected: Control['check']; why: Text }[] = [
   {
@@ -224,17 +214,40 @@ export const AUDIT_CONTROLS: Control[] = [
   ),
 ];
 
-export const DOCKER_CONTROLS: Control[] = DOCKER_KEYS.map(
-  (entry): Control => ({
-    id: `docker.daemon.${entry.key}`,
+export const DOCKER_CONTROLS: Control[] = [
+  ...DOCKER_KEYS.map(
+    (entry): Control => ({
+      id: `docker.daemon.${entry.key}`,
+      level: 2,
+      category: 'docker',
+      title: text(`Docker daemon.json sets ${entry.key} as the guide asks`, `Docker の daemon.json で ${entry.key} がガイドどおりに設定されている`),
+      rationale: entry.why,
+      source: { guide: DOCKER, levelNote: 'The guide gives the Docker daemon settings without a level; they belong with the level 2 server settings.' },
+      check: entry.expected,
+    }),
+  ),
+  {
+    id: 'docker.daemon.startable',
     level: 2,
     category: 'docker',
-    title: text(`Docker daemon.json sets ${entry.key} as the guide asks`, `Docker の daemon.json で ${entry.key} がガイドどおりに設定されている`),
-    rationale: entry.why,
-    source: { guide: DOCKER, levelNote: 'The guide gives the Docker daemon settings without a level; they belong with the level 2 server settings.' },
-    check: entry.expected,
-  }),
-);
+    title: text('dockerd accepts daemon.json together with its command-line flags', 'dockerd が daemon.json とコマンドラインのフラグを受け付ける'),
+    rationale: text(
+      'dockerd does not start when daemon.json is not valid JSON, has a key it does not know, repeats a setting that a flag already gives, or remaps user namespaces to a user without ranges in /etc/subuid and /etc/subgid, so a hardening edit can stop every container.',
+      'daemon.json が正しい JSON でない、知らないキーがある、フラグで指定済みの設定を繰り返している、/etc/subuid と /etc/subgid に範囲のないユーザーへ userns-remap している、のいずれかで dockerd は起動せず、強化のための編集ですべてのコンテナが止まりかねません。',
+    ),
+    source: { guide: DOCKER, levelNote: 'Not in the guide: it keeps the guide’s daemon.json from stopping Docker, so it has the level of those settings.' },
+    check: { kind: 'docker-daemon-file', rule: 'startable' },
+  },
+  {
+    id: 'docker.daemon.tcp-tls',
+    level: 2,
+    category: 'docker',
+    title: text('The Docker API is not open over TCP without TLS client verification', 'Docker API が TLS のクライアント検証なしに TCP で公開されていない'),
+    rationale: text('Whoever can reach the Docker API can start a privileged container and so owns the host.', 'Docker API に届く者は特権コンテナを起動でき、ホストを支配できます。'),
+    source: { guide: DOCKER, levelNote: 'Not in the guide, which leaves "hosts" alone; an open API undoes every other Docker setting, so it sits with them at level 2.' },
+    check: { kind: 'docker-daemon-file', rule: 'tcp-tls' },
+  },
+];
 
 export const BOOT_CONTROLS: Control[] = [
   {
@@ -299,7 +312,7 @@ const SECCOMP_RULES: { rule: 'parse' | 'default-deny' | 'startable' | 'dangerous
   },
 ];
 
-const COMPOSE_RULES: { rule: import('./types.js').ComposeRule; title: Text; why: Text }[] = [
+const COMPOSE_RULES: { rule: import('./types.js').ComposeRule; title: Text; why: Text; levelNote?: string }[] = [
   {
     rule: 'read-only',
     title: text('Containers run with a read-only root file system', 'コンテナのルートファイルシステムが読み取り専用'),
@@ -340,6 +353,12 @@ const COMPOSE_RULES: { rule: import('./types.js').ComposeRule; title: Text; why:
     title: text('No container is privileged or shares the host’s namespaces or Docker socket', '特権コンテナ、ホストの名前空間の共有、Docker ソケットのマウントがない'),
     why: text('privileged, host pid/network/ipc, cap_add ALL and docker.sock mounts all give the host away.', 'privileged、ホストの pid/network/ipc、cap_add ALL、docker.sock のマウントはいずれもホストを明け渡します。'),
   },
+  {
+    rule: 'pinned-image',
+    title: text('Container images are pinned to a version tag or digest, not :latest', 'コンテナイメージが :latest ではなくバージョンのタグかダイジェストで固定されている'),
+    why: text('A :latest or untagged image changes on the next pull, so what runs is not what was reviewed.', ':latest やタグなしのイメージは次の pull で中身が変わり、確認したものと違うものが動きます。'),
+    levelNote: 'Not in the guide, whose own docker run example uses kimigayo/app:latest; added with the other container rules.',
+  },
 ];
 
 export const SECCOMP_CONTROLS: Control[] = SECCOMP_RULES.map(
@@ -361,7 +380,7 @@ export const CONTAINER_CONTROLS: Control[] = COMPOSE_RULES.map(
     category: 'containers',
     title: entry.title,
     rationale: entry.why,
-    source: { guide: RUN },
+    source: entry.levelNote === undefined ? { guide: RUN } : { guide: RUN, levelNote: entry.levelNote },
     check: { kind: 'compose', rule: entry.rule },
   }),
 );

@@ -4,6 +4,8 @@ import type { Control, ModeAllowance } from './types.js';
 const LEVEL1 = 'レベル1: 基本強化（すべての環境に推奨）';
 const FILES = '重要ファイルの保護';
 const VERIFY = 'セキュリティ検証';
+const PERMISSION_AUDIT = 'ファイルパーミッションの監査';
+const SCAN_LEVEL_NOTE = 'The guide runs the file permission audit without a level; it is checked from level 1 because it only reads.';
 
 /** Services the guide disables, with the names that distributions give their daemons. */
 const DISABLED_SERVICES = [
@@ -205,5 +207,53 @@ export const SYSTEM_CONTROLS: Control[] = [
     ),
     source: { guide: VERIFY },
     check: { kind: 'listening-ports' },
+  },
+  {
+    id: 'files.scan.setid',
+    level: 1,
+    category: 'files',
+    title: text('Only the expected programs are SUID or SGID', 'SUID/SGID のプログラムが想定されたものだけである'),
+    rationale: text(
+      'A SUID or SGID program runs with its owner\'s rights for any user; an unexpected one, or one that can start a shell, is a way to root. The expected programs per OS family are data (data/setid-programs.json).',
+      'SUID/SGID のプログラムは誰が実行しても所有者の権限で動きます。想定外のものやシェルを起動できるものは root への近道です。OS ファミリーごとの想定プログラムはデータ(data/setid-programs.json)です。',
+    ),
+    source: { guide: PERMISSION_AUDIT, levelNote: SCAN_LEVEL_NOTE },
+    check: { kind: 'file-scan', list: 'setid' },
+  },
+  {
+    id: 'files.scan.world-writable',
+    level: 1,
+    category: 'files',
+    title: text('No regular file is writable by every user', '誰でも書き込める通常のファイルがない'),
+    rationale: text(
+      'Any user can change a world-writable file, so a script, configuration or log of this kind can be rewritten by an attacker.',
+      '誰でも書き込めるファイルはどのユーザーでも変更できるため、スクリプトや設定、ログを攻撃者に書き換えられます。',
+    ),
+    source: { guide: PERMISSION_AUDIT, levelNote: SCAN_LEVEL_NOTE },
+    check: { kind: 'file-scan', list: 'world-writable' },
+  },
+  {
+    id: 'files.scan.world-writable-dirs',
+    level: 1,
+    category: 'files',
+    title: text('Every world-writable directory has the sticky bit', '誰でも書き込めるディレクトリにはすべてスティッキービットがある'),
+    rationale: text(
+      'Without the sticky bit any user can delete or replace other users\' files in the directory, as /tmp would allow without mode 1777.',
+      'スティッキービットがないと、どのユーザーでもそのディレクトリにある他人のファイルを削除したり置き換えたりできます(/tmp が 1777 でない場合と同じです)。',
+    ),
+    source: { guide: PERMISSION_AUDIT, levelNote: `${SCAN_LEVEL_NOTE} The guide lists world-writable files only; a world-writable directory without the sticky bit is the same risk for every file in it.` },
+    check: { kind: 'file-scan', list: 'world-writable-dirs' },
+  },
+  {
+    id: 'files.scan.orphans',
+    level: 1,
+    category: 'files',
+    title: text('Every file has an owner and a group that exist', 'すべてのファイルの所有者とグループが存在する'),
+    rationale: text(
+      'A file whose uid or gid has no account goes to whoever gets that id next, for example a new user.',
+      'uid や gid に対応するアカウントのないファイルは、次にその ID を得た人(新しいユーザーなど)のものになります。',
+    ),
+    source: { guide: PERMISSION_AUDIT, levelNote: SCAN_LEVEL_NOTE },
+    check: { kind: 'file-scan', list: 'orphans' },
   },
 ];

@@ -51,6 +51,8 @@ export type CheckSpec =
       expected: string[];
     }
   | { kind: 'file-mode'; path: string; maxMode: number; owner: string; group?: string; allow?: ModeAllowance[] }
+  /** One list of the file system scan must be empty; set-id files on the OS family's allow-list do not count. */
+  | { kind: 'file-scan'; list: FileScanList }
   | {
       kind: 'sysctl';
       key: string;
@@ -68,9 +70,13 @@ export type CheckSpec =
   | { kind: 'audit-watch'; path: string; perms: string }
   | { kind: 'audit-syscall'; arch: 'b64' | 'b32'; syscall: string; fields: string[] }
   | { kind: 'docker-daemon'; key: string; expected: DockerExpectation }
+  /** `startable`: dockerd accepts daemon.json and its flags; `tcp-tls`: no TCP listener without client certificates. */
+  | { kind: 'docker-daemon-file'; rule: 'startable' | 'tcp-tls' }
   | { kind: 'grub-password'; file: 'custom' | 'cfg' }
   | { kind: 'seccomp-profiles'; rule: 'parse' | 'default-deny' | 'startable' | 'dangerous' | 'arch-names' }
   | { kind: 'compose'; rule: ComposeRule };
+
+export type FileScanList = 'setid' | 'world-writable' | 'world-writable-dirs' | 'orphans';
 
 export type FirewallFact =
   | 'persisted'
@@ -101,7 +107,8 @@ export type ComposeRule =
   | 'pids-limit'
   | 'resource-limits'
   | 'non-root'
-  | 'no-privileged';
+  | 'no-privileged'
+  | 'pinned-image';
 
 export interface Control {
   /** Stable, lower-case, dotted, naming the thing checked, e.g. `sysctl.kernel.kptr_restrict`. */

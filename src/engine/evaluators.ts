@@ -2,8 +2,9 @@ import type { CheckSpec } from '../catalog/types.js';
 import type { Evaluator } from './context.js';
 import { evaluateGrubPassword } from './checks/boot.js';
 import { evaluateCompose } from './checks/compose.js';
-import { evaluateDockerDaemon } from './checks/docker.js';
+import { evaluateDockerDaemon, evaluateDockerDaemonFile } from './checks/docker.js';
 import { evaluateFileMode } from './checks/filemode.js';
+import { evaluateFileScan } from './checks/filescan.js';
 import { makeOsSupportEvaluator } from './checks/ossupport.js';
 import type { SupportTable } from './checks/ossupport.js';
 import { evaluateSeccomp } from './checks/seccomp.js';
@@ -25,6 +26,7 @@ export function makeEvaluators(supportTable: SupportTable): EvaluatorTable {
     'service-enabled': evaluateServiceEnabled,
     sshd: evaluateSshd,
     'file-mode': evaluateFileMode,
+    'file-scan': evaluateFileScan,
     sysctl: evaluateSysctl,
     mount: evaluateMount,
     'mount-removable': evaluateRemovableMounts,
@@ -34,6 +36,7 @@ export function makeEvaluators(supportTable: SupportTable): EvaluatorTable {
     'audit-watch': evaluateAuditWatch,
     'audit-syscall': evaluateAuditSyscall,
     'docker-daemon': evaluateDockerDaemon,
+    'docker-daemon-file': evaluateDockerDaemonFile,
     'grub-password': evaluateGrubPassword,
     'seccomp-profiles': evaluateSeccomp,
     compose: evaluateCompose,

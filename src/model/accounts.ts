@@ -10,10 +10,16 @@ export interface Accounts {
   groupName(gid: number): string | undefined;
   uid(name: string): number | undefined;
   gid(name: string): number | undefined;
+  /** Every uid in /etc/passwd and every gid in /etc/group of the target. */
+  uids(): number[];
+  gids(): number[];
+  /** Whether the target has each file at all. Without them a scan cannot detect orphans. */
+  hasPasswd: boolean;
+  hasGroup: boolean;
   problems: Problem[];
 }
 
-function readIds(fs: RootFs, path: string, fieldCount: number, problems: Problem[]): Map<number, string> {
+function readIds(fs: RootFs, path: string, fieldCount: number, problems: Problem[]): Map<number, string> | undefined {
   const ids = new Map<number, string>();
   let source: string | undefined;
   try {
@@ -22,7 +28,7 @@ function readIds(fs: RootFs, path: string, fieldCount: number, problems: Problem
     if (error instanceof TargetError) problems.push(problemFromError(error));
     else throw error;
   }
-  if (source === undefined) return ids;
+  if (source === undefined) return undefined;
   const doc = parseColonFile(source, path, fieldCount);
   for (const record of records(doc)) {
     const name = record.fields[0];
@@ -34,8 +40,10 @@ function readIds(fs: RootFs, path: string, fieldCount: number, problems: Problem
 
 export function loadAccounts(fs: RootFs): Accounts {
   const problems: Problem[] = [];
-  const users = readIds(fs, '/etc/passwd', 7, problems);
-  const groups = readIds(fs, '/etc/group', 4, problems);
+  const passwd = readIds(fs, '/etc/passwd', 7, problems);
+  const group = readIds(fs, '/etc/group', 4, problems);
+  const users = passwd ?? new Map<number, string>();
+  const groups = group ?? new Map<number, string>();
   const byName = (map: Map<number, string>, name: string): number | undefined => {
     for (const [id, entry] of map) if (entry === name) return id;
     return undefined;
@@ -45,6 +53,10 @@ export function loadAccounts(fs: RootFs): Accounts {
     groupName: (gid) => groups.get(gid),
     uid: (name) => byName(users, name),
     gid: (name) => byName(groups, name),
+    uids: () => [...users.keys()],
+    gids: () => [...groups.keys()],
+    hasPasswd: passwd !== undefined,
+    hasGroup: group !== undefined,
     problems,
   };
 }

@@ -77,6 +77,15 @@ function sameCommand(a: AuditCommand, b: AuditCommand): boolean {
 /** The rules in effect after replaying files in order: `-D` clears, `-W` and `-d` remove. */
 export class AuditRuleSet {
   readonly entries: AuditEntry[] = [];
+  /**
+   * Replay files as augenrules concatenates rules.d: it moves the last bare `-D` to the top
+   * of audit.rules, so a `-D` in a later file does not delete the rules of earlier ones.
+   */
+  private readonly augenrules: boolean;
+
+  constructor(options: { augenrules?: boolean } = {}) {
+    this.augenrules = options.augenrules ?? false;
+  }
   /** Last `-e` value and where it was set. */
   enabled?: { value: string; evidence: Evidence };
 
@@ -90,7 +99,7 @@ export class AuditRuleSet {
 
   private apply(command: AuditCommand, evidence: Evidence): void {
     if (command.kind === 'control') {
-      if (command.option === 'D' && command.value === undefined) this.entries.length = 0;
+      if (command.option === 'D' && command.value === undefined && !this.augenrules) this.entries.length = 0;
       if (command.option === 'e' && command.value !== undefined) this.enabled = { value: command.value, evidence };
       return;
     }
@@ -345,7 +354,7 @@ export function loadAuditRules(fs: RootFs): AuditRulesModel {
     problems.push(problemFromError(error));
   }
   const rulesDFiles = augenrulesFiles(names).map((name) => `${RULES_DIR}/${name}`);
-  const rulesD = new AuditRuleSet();
+  const rulesD = new AuditRuleSet({ augenrules: true });
   for (const path of rulesDFiles) {
     const doc = readRules(fs, path, problems);
     if (doc !== undefined) rulesD.add(doc);

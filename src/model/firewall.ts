@@ -4,6 +4,7 @@ import { findOption, resolveTable } from '../parse/iptables.js';
 import { lastAssignment, parseShellVars } from '../parse/shellvars.js';
 import type { RootFs } from '../target/rootfs.js';
 import { TargetError } from '../target/rootfs.js';
+import { findShadowedRules } from './firewall-shadow.js';
 import type { Problem } from './problem.js';
 import { problemFromDiagnostic, problemFromError } from './problem.js';
 
@@ -448,6 +449,19 @@ function findChainEnd(table: TableState, chainName: string, stack: string[]): { 
 
 /** Return the index of the first rule of a chain after which no rule is reached. */
 function findShadowingRule(table: TableState, chainName: string): number | undefined {
+  // Cached per table, because reachability checks ask once per rule.
+  let cache = shadowingCache.get(table);
+  if (cache === undefined) {
+    cache = new Map();
+    shadowingCache.set(table, cache);
+  }
+  if (!cache.has(chainName)) cache.set(chainName, computeShadowingRule(table, chainName));
+  return cache.get(chainName);
+}
+
+const shadowingCache = new WeakMap<TableState, Map<string, number | undefined>>();
+
+function computeShadowingRule(table: TableState, chainName: string): number | undefined {
   const chain = table.chains.get(chainName);
   if (chain === undefined) return undefined;
   for (const [index, rule] of chain.rules.entries()) {
@@ -550,6 +564,12 @@ export interface IcmpEchoFinding {
   accepted: Fact<boolean>;
   /** No echo request is accepted without a rate limit (true when none is accepted at all). */
   rateLimited: Fact<boolean>;
+  /**
+   * The rate limit exists but an ESTABLISHED rule accepts the flood first: conntrack files all
+   * echo requests of one ping process (same identifier) under one entry, ESTABLISHED after the
+   * first reply. Evidence is the rule that accepts them.
+   */
+  bypassedByConntrack: Fact<boolean>;
 }
 
 export type AntiScanKind = 'null' | 'fin' | 'xmas' | 'syn-fin' | 'syn-rst';
@@ -570,7 +590,7 @@ export interface AntiScanFinding {
 export interface UnreachableRule {
   chain: string;
   rule: Evidence;
-  /** The unconditional rule above it that ends the chain for every packet. */
+  /** The earlier rule that ends the chain for every packet this rule would match. */
   shadowedBy: Evidence;
 }
 
@@ -728,10 +748,14 @@ function icmpEchoFinding(context: AnalysisContext): IcmpEchoFinding {
   };
   const normal = evaluateProbe(context.table, context.family, 'INPUT', base);
   const flood = evaluateProbe(context.table, context.family, 'INPUT', { ...base, flooding: true });
+  const repeated = evaluateProbe(context.table, context.family, 'INPUT', { ...base, state: 'ESTABLISHED', flooding: true });
   const accepted = normal.verdict === 'ACCEPT';
+  const rateLimited = !accepted || flood.verdict !== 'ACCEPT';
+  const bypassed = accepted && rateLimited && repeated.verdict === 'ACCEPT';
   return {
     accepted: { value: accepted, evidence: verdictEvidence(context, normal) },
-    rateLimited: { value: !accepted || flood.verdict !== 'ACCEPT', evidence: verdictEvidence(context, accepted ? flood : normal) },
+    rateLimited: { value: rateLimited, evidence: verdictEvidence(context, accepted ? flood : normal) },
+    bypassedByConntrack: { value: bypassed, evidence: bypassed ? verdictEvidence(context, repeated) : [] },
   };
 }
 
@@ -856,17 +880,38 @@ function antiScanFindings(context: AnalysisContext): AntiScanFinding[] {
   });
 }
 
-function unreachableRules(context: AnalysisContext): UnreachableRule[] {
-  const out: UnreachableRule[] = [];
-  for (const chain of context.table.chains.values()) {
-    const shadow = findShadowingRule(context.table, chain.name);
+/** Rules of any table that no packet reaches, each with the unconditional rule above it that ends its chain. */
+export function findUnreachableRules(table: TableState): { chain: string; rule: IptablesRule; shadowedBy: IptablesRule }[] {
+  const out: { chain: string; rule: IptablesRule; shadowedBy: IptablesRule }[] = [];
+  for (const chain of table.chains.values()) {
+    const shadow = findShadowingRule(table, chain.name);
     if (shadow === undefined) continue;
     const shadowing = chain.rules[shadow] as IptablesRule;
-    for (const rule of chain.rules.slice(shadow + 1)) {
-      out.push({ chain: chain.name, rule: context.evidence(rule), shadowedBy: context.evidence(shadowing) });
-    }
+    for (const rule of chain.rules.slice(shadow + 1)) out.push({ chain: chain.name, rule, shadowedBy: shadowing });
   }
   return out;
+}
+
+/**
+ * Tell whether a packet that matches the rule never reaches the next rule of the chain: the
+ * target is a verdict, RETURN, a goto, or a jump to a chain that always ends in a verdict.
+ */
+export function ruleEndsChain(table: TableState, rule: IptablesRule): boolean {
+  const kind = targetKind(rule, table);
+  if (kind === 'verdict' || kind === 'return') return true;
+  if (kind !== 'chain') return false;
+  if (rule.target?.goto === true) return true;
+  const callee = findChainEnd(table, rule.target?.name ?? '', []);
+  return callee.end.kind === 'verdict' && !callee.mayReturnBefore;
+}
+
+/** Rules no packet reaches: after an unconditional terminal rule, or under an earlier rule that covers them. */
+function unreachableRules(context: AnalysisContext): UnreachableRule[] {
+  return [...findUnreachableRules(context.table), ...findShadowedRules(context.table)].map((item) => ({
+    chain: item.chain,
+    rule: context.evidence(item.rule),
+    shadowedBy: context.evidence(item.shadowedBy),
+  }));
 }
 
 function stateMatchFact(context: AnalysisContext): Fact<boolean> {

@@ -94,7 +94,7 @@ export function makePlan(target: Target, options: PlanOptions): Plan {
   const overlay = new OverlayRootFs(target.fs.root);
   // The overlay is read as an offline tree: runtime values come from the runtime steps, not the files.
   const overlayTarget: Target = { fs: overlay, mode: 'offline', os: target.os, container: target.container, init: target.init };
-  const context: RemedyContext = { overlay, target: overlayTarget, profile, live: target.mode === 'live' && !target.container.container, notes: [], runtime: [], needsOperator: new Set() };
+  const context: RemedyContext = { overlay, target: overlayTarget, profile, live: target.mode === 'live' && !target.container.container, notes: [], runtime: [] };
 
   const toFix = before.results.filter(failing);
   const manual: ControlResult[] = [];
@@ -115,14 +115,22 @@ export function makePlan(target: Target, options: PlanOptions): Plan {
   }
   dropUnwritableChanges(overlay, context);
   for (const result of toFix) {
-    if (!REMEDIES.some(([kind]) => kind === result.control.check.kind) || context.needsOperator.has(result.control.id)) manual.push(result);
+    if (!REMEDIES.some(([kind]) => kind === result.control.check.kind)) manual.push(result);
+  }
+
+  // A remedy that found nothing it could change (the service is not installed, the rule file is
+  // missing, the profile keeps the module, the file's directory is a file) leaves its control to
+  // the operator.
+  const changes = overlay.changes();
+  const touched = new Set([...changes.flatMap((change) => change.reasons), ...context.runtime.map((step) => step.controlId)]);
+  for (const result of toFix) {
+    if (!manual.includes(result) && !touched.has(result.control.id)) manual.push(result);
   }
 
   const after = runAudit(overlayTarget, auditOptions);
   const remediable = new Set(toFix.filter((result) => !manual.includes(result)).map((result) => result.control.id));
   const unresolved = after.results.filter((result) => remediable.has(result.control.id) && failing(result));
 
-  const changes = overlay.changes();
   const prepared = prepareChanges(target.fs.root, changes);
   const files: FilePlan[] = prepared.map((item) => {
     const reasons = changes.find((change) => change.path === item.change.path)?.reasons ?? [];

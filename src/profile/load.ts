@@ -8,7 +8,7 @@ import type { Profile, Waiver } from './profile.js';
 
 type PortField = 'sshPorts' | 'allowTcp' | 'allowUdp';
 const PORT_FIELDS: PortField[] = ['sshPorts', 'allowTcp', 'allowUdp'];
-const BOOLEAN_FIELDS = ['ipv6', 'answerPing'] as const;
+const BOOLEAN_FIELDS = ['ipv6', 'answerPing', 'grubUnrestricted'] as const;
 const KNOWN = new Set<string>([...BOOLEAN_FIELDS, ...PORT_FIELDS, 'keepModules', 'waivers']);
 const WAIVER_FIELDS = new Set(['id', 'reason', 'expires']);
 const MODULE_NAME = /^[A-Za-z0-9_-]+$/;
@@ -137,7 +137,7 @@ export function loadProfile(path: string): Profile {
     if (!KNOWN.has(key)) {
       reader.fail(keyNode, `unknown setting "${key}"; known settings: ${[...KNOWN].join(', ')}`, `不明な設定 "${key}" です。使える設定: ${[...KNOWN].join(', ')}`);
     }
-    if (key === 'ipv6' || key === 'answerPing') {
+    if (key === 'ipv6' || key === 'answerPing' || key === 'grubUnrestricted') {
       if (!isScalar(valueNode) || typeof valueNode.value !== 'boolean') reader.fail(keyNode, `${key} must be true or false`, `${key} は true か false で指定してください`);
       profile[key] = valueNode.value;
     } else if (key === 'keepModules') {

@@ -22,6 +22,11 @@ export interface Profile {
   allowUdp?: number[];
   /** Whether the host answers ICMP echo (ping), rate-limited; true when absent. */
   answerPing?: boolean;
+  /**
+   * Whether GRUB menu entries boot without the boot password (`--unrestricted`), so only editing
+   * entries and the GRUB shell need it. Absent means true. With false, GRUB asks for the password at every boot.
+   */
+  grubUnrestricted?: boolean;
   /** Kernel modules the site needs (squashfs for snaps and some images), which apply leaves loadable. */
   keepModules?: string[];
   waivers?: Waiver[];

@@ -1,5 +1,8 @@
 import type { CheckSpec } from '../catalog/types.js';
+import { remedyAuditRules } from './audit.js';
+import { remedyDockerDaemon } from './docker.js';
 import { remedyFileModes } from './filemode.js';
+import { remedyFileScan } from './filescan.js';
 import { remedyMounts } from './fstab.js';
 import { remedyModules } from './modprobe.js';
 import { remedyServicesDisabled, remedyServicesEnabled } from './services.js';
@@ -14,11 +17,15 @@ import type { Remedy } from './types.js';
  */
 export const REMEDIES: ReadonlyArray<[CheckSpec['kind'], Remedy]> = [
   ['file-mode', remedyFileModes],
+  ['file-scan', remedyFileScan],
   ['service-disabled', remedyServicesDisabled],
   ['sysctl', remedySysctl],
   ['module', remedyModules],
   ['mount', remedyMounts],
   ['sshd', remedySshd],
+  ['docker-daemon', remedyDockerDaemon],
+  ['audit-watch', remedyAuditRules],
+  ['audit-syscall', remedyAuditRules],
   // After the remedies that write rule files, because the firewall service needs one to start.
   ['service-enabled', remedyServicesEnabled],
 ];

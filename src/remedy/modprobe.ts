@@ -16,8 +16,6 @@ export function remedyModules(controls: Control[], context: RemedyContext): void
     if (control.check.kind !== 'module') continue;
     const name = control.check.module;
     if (keep.has(name.replace(/-/g, '_'))) {
-      // The site keeps the module on purpose: the control is the operator's to waive, not a failed fix.
-      context.needsOperator.add(control.id);
       context.notes.push({ controlId: control.id, severity: 'info', message: text(`${name} is kept: the profile lists it in keepModules`, `${name} はプロファイルの keepModules にあるため残します`) });
       continue;
     }

@@ -49,14 +49,9 @@ export function remedyServicesEnabled(controls: Control[], context: RemedyContex
     if (control.check.kind !== 'service-enabled') continue;
     const check = control.check;
     const name = check.names.find((candidate) => serviceState(context.overlay, init, candidate).installed);
-    if (name === undefined) {
-      // Without an init script or unit there is nothing to enable: installing one is the operator's call.
-      context.needsOperator.add(control.id);
-      continue;
-    }
+    if (name === undefined) continue;
     const state = serviceState(context.overlay, init, name);
     if (check.subject === 'iptables' && !firewallRulesPresent(context)) {
-      context.needsOperator.add(control.id);
       context.notes.push({
         controlId: control.id,
         severity: 'info',

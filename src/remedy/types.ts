@@ -28,11 +28,6 @@ export interface RemedyContext {
   live: boolean;
   notes: PlanNote[];
   runtime: RuntimeStep[];
-  /**
-   * Ids of failing controls that the remedy leaves alone on this target, because the service is not
-   * installed or the profile keeps the module. The plan lists them as needing the operator.
-   */
-  needsOperator: Set<string>;
 }
 
 /** Bring every given control (all of one check kind, all failing) to a passing state by editing files in the overlay. */

@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import type { Profile } from '../../src/profile/profile.js';
 
 /** A file to create in a fixture tree: content, or a symbolic link, with an optional mode. */
-export type FixtureEntry = string | { content?: string; mode?: number; symlink?: string; dir?: true; remove?: true };
+export type FixtureEntry = string | { content?: string; mode?: number; symlink?: string; dir?: true; remove?: true; uid?: number; gid?: number };
 
 export type FixtureSpec = Record<string, FixtureEntry>;
 
@@ -34,6 +34,8 @@ export function writeTree(root: string, spec: FixtureSpec): void {
     }
     if (entry.dir === true) fs.mkdirSync(hostPath, { recursive: true });
     else fs.writeFileSync(hostPath, entry.content ?? '');
+    // chown clears set-id bits, so the owner is set before the mode.
+    if (entry.uid !== undefined || entry.gid !== undefined) fs.chownSync(hostPath, entry.uid ?? 0, entry.gid ?? 0);
     if (entry.mode !== undefined) fs.chmodSync(hostPath, entry.mode);
   }
 }
@@ -104,12 +106,13 @@ export const HARDENED_RULES_V4 = `*filter
 -A INPUT -p tcp --tcp-flags FIN,PSH,URG FIN,PSH,URG -j DROP
 -A INPUT -p tcp --tcp-flags SYN,FIN SYN,FIN -j DROP
 -A INPUT -p tcp --tcp-flags SYN,RST SYN,RST -j DROP
--A INPUT -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT
 -A INPUT -m conntrack --ctstate INVALID -j DROP
+-A INPUT -p icmp --icmp-type echo-request -m limit --limit 1/s --limit-burst 2 -j ACCEPT
+-A INPUT -p icmp --icmp-type echo-request -j DROP
+-A INPUT -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT
 -A INPUT -p tcp --dport 22 -m conntrack --ctstate NEW -m recent --set --name SSH
 -A INPUT -p tcp --dport 22 -m conntrack --ctstate NEW -m recent --update --seconds 60 --hitcount 4 --name SSH -j LOG_DROP
 -A INPUT -p tcp --dport 22 -j ACCEPT
--A INPUT -p icmp --icmp-type echo-request -m limit --limit 1/s --limit-burst 2 -j ACCEPT
 -A INPUT -j LOG_DROP
 -A LOG_DROP -m limit --limit 5/min -j LOG --log-prefix "iptables DROP: " --log-level 7
 -A LOG_DROP -j DROP
@@ -127,14 +130,15 @@ export const HARDENED_RULES_V6 = `*filter
 -A INPUT -p tcp --tcp-flags FIN,PSH,URG FIN,PSH,URG -j DROP
 -A INPUT -p tcp --tcp-flags SYN,FIN SYN,FIN -j DROP
 -A INPUT -p tcp --tcp-flags SYN,RST SYN,RST -j DROP
--A INPUT -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT
 -A INPUT -m conntrack --ctstate INVALID -j DROP
+-A INPUT -p ipv6-icmp --icmpv6-type echo-request -m limit --limit 1/s --limit-burst 2 -j ACCEPT
+-A INPUT -p ipv6-icmp --icmpv6-type echo-request -j DROP
+-A INPUT -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT
 -A INPUT -p ipv6-icmp --icmpv6-type neighbour-solicitation -j ACCEPT
 -A INPUT -p ipv6-icmp --icmpv6-type neighbour-advertisement -j ACCEPT
 -A INPUT -p tcp --dport 22 -m conntrack --ctstate NEW -m recent --set --name SSH6
 -A INPUT -p tcp --dport 22 -m conntrack --ctstate NEW -m recent --update --seconds 60 --hitcount 4 --name SSH6 -j LOG_DROP
 -A INPUT -p tcp --dport 22 -j ACCEPT
--A INPUT -p ipv6-icmp --icmpv6-type echo-request -m limit --limit 1/s --limit-burst 2 -j ACCEPT
 -A INPUT -j LOG_DROP
 -A LOG_DROP -m limit --limit 5/min -j LOG --log-prefix "ip6tables DROP: " --log-level 7
 -A LOG_DROP -j DROP
@@ -188,9 +192,11 @@ const GOOD_SECCOMP = JSON.stringify(
     architectures: ['SCMP_ARCH_X86_64'],
     syscalls: [
       {
-        names: ['read', 'write', 'openat', 'close', 'fstat', 'execve', 'brk', 'mmap', 'munmap', 'mprotect', 'exit_group', 'arch_prctl', 'rt_sigreturn', 'socket', 'bind', 'listen', 'accept4'],
+        names: ['read', 'write', 'openat', 'close', 'fstat', 'newfstatat', 'pread64', 'execve', 'brk', 'mmap', 'munmap', 'mprotect', 'exit_group', 'arch_prctl', 'rt_sigreturn', 'socket', 'bind', 'listen', 'accept4'],
         action: 'SCMP_ACT_ALLOW',
       },
+      // glibc falls back from clone3 to clone only on ENOSYS.
+      { names: ['clone3'], action: 'SCMP_ACT_ERRNO', errnoRet: 38 },
     ],
   },
   null,
@@ -266,6 +272,9 @@ export const HARDENED_TREE: FixtureSpec = {
   // OpenRC's auditd service loads audit.rules, not rules.d: the rules must be in both.
   '/etc/audit/audit.rules': GUIDE_AUDIT_RULES,
   '/etc/docker/daemon.json': GUIDE_DAEMON_JSON,
+  // userns-remap "default" needs ranges for dockremap, or dockerd does not start.
+  '/etc/subuid': 'dockremap:165536:65536\n',
+  '/etc/subgid': 'dockremap:165536:65536\n',
   '/etc/docker/seccomp.json': GOOD_SECCOMP,
   '/etc/seccomp/httpd.json': GOOD_SECCOMP,
   '/etc/grub.d/40_custom': { content: GRUB_PASSWORD, mode: 0o755 },
@@ -296,6 +305,9 @@ export const WEAK_TREE: FixtureSpec = {
   '/etc/group': { content: GROUP, mode: 0o666 },
   '/etc/shadow': { content: 'root:*:19000:0:99999:7:::\n', mode: 0o644 },
   '/etc/gshadow': { content: 'root:*::\n', mode: 0o644 },
+  '/usr/bin/vim.basic': { content: 'an editor that can start a shell\n', mode: 0o4755 },
+  '/srv/upload': { dir: true, mode: 0o777 },
+  '/srv/left-behind': { content: 'owned by a removed account\n', uid: 4242, gid: 4242 },
   '/sbin/openrc': { content: '#!/bin/sh\n', mode: 0o755 },
   '/etc/init.d/telnetd': { content: '#!/sbin/openrc-run\n', mode: 0o755 },
   '/etc/init.d/vsftpd': { content: '#!/sbin/openrc-run\n', mode: 0o755 },
@@ -332,9 +344,10 @@ export const WEAK_TREE: FixtureSpec = {
   '/etc/iptables/rules6-save': WEAK_RULES_V6,
   '/etc/audit/rules.d/audit.rules': '-w /tmp -p r -k unrelated\n',
   '/etc/docker/daemon.json': '{\n  "icc": true,\n  "userns-remap": "",\n  "no-new-privileges": false,\n  "live-restore": false,\n  "userland-proxy": true,\n  "log-driver": "syslog",\n  "log-opts": {}\n}\n',
+  // `open` does not exist on aarch64, so the rule does nothing there.
   '/etc/seccomp/allow-all.json': JSON.stringify({
     defaultAction: 'SCMP_ACT_ALLOW',
-    architectures: ['SCMP_ARCH_X86_64', 'SCMP_ARCH_AARCH64'],
+    architectures: ['SCMP_ARCH_AARCH64'],
     syscalls: [{ names: ['open', 'ptrace'], action: 'SCMP_ACT_ALLOW' }],
   }),
   '/etc/seccomp/httpd.json': JSON.stringify({
@@ -354,6 +367,8 @@ export const WEAK_OVERLAYS: Record<string, { files?: FixtureSpec; profile?: Prof
   'firewall.ipv4.persisted': { files: { '/etc/iptables/rules-save': { remove: true } } },
   'firewall.ipv6.persisted': { files: { '/etc/iptables/rules6-save': { remove: true } }, profile: {} },
   'firewall.ipv6.ruleset': { files: { '/etc/iptables/rules6-save': { remove: true } }, profile: {} },
+  'docker.daemon.startable': { files: { '/etc/conf.d/docker': 'DOCKER_OPTS="--icc=false"\n' } },
+  'docker.daemon.tcp-tls': { files: { '/etc/docker/daemon.json': '{\n  "hosts": ["unix:///var/run/docker.sock", "tcp://0.0.0.0:2375"]\n}\n' } },
 };
 
 /** Files by target path; a string content that starts with `->` makes a symbolic link to the rest. */

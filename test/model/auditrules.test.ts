@@ -112,12 +112,22 @@ describe('loadAuditRules', () => {
   test('-D clears and -W removes', () => {
     const model = loadAuditRules(
       makeTree({
-        'etc/audit/rules.d/a.rules': '-w /etc/passwd -p wa\n-D\n-w /etc/shadow -p wa\n-w /etc/group -p wa\n-W /etc/group -p wa\n',
+        'etc/audit/audit.rules': '-w /etc/passwd -p wa\n-D\n-w /etc/shadow -p wa\n-w /etc/group -p wa\n-W /etc/group -p wa\n',
       }),
     );
     assert.equal(model.hasWatch('/etc/passwd', 'w'), undefined);
     assert.deepEqual(model.hasWatch('/etc/shadow', 'w')?.line, 3);
     assert.equal(model.hasWatch('/etc/group', 'w'), undefined);
+  });
+
+  test('rules.d -D goes first, as augenrules does', () => {
+    const model = loadAuditRules(
+      makeTree({
+        'etc/audit/rules.d/50-site.rules': '-w /etc/passwd -p wa\n',
+        'etc/audit/rules.d/audit.rules': '-D\n-b 8192\n',
+      }),
+    );
+    assert.deepEqual(model.hasWatch('/etc/passwd', 'w')?.path, '/etc/audit/rules.d/50-site.rules');
   });
 
   test('watch written as a syscall rule', () => {

@@ -65,6 +65,11 @@ function filterTable(...rules: string[]): string {
 describe('analyzeRuleset on the guide rules', () => {
   const guide = facts(GUIDE_RULES);
 
+  test('echo limit bypassed by ESTABLISHED', () => {
+    assert.equal(guide.icmpEcho.bypassedByConntrack.value, true);
+    assert.deepEqual(lines(guide.icmpEcho.bypassedByConntrack.evidence), [10]);
+  });
+
   test('policies and default', () => {
     assert.equal(guide.inputPolicy.value, 'DROP');
     assert.deepEqual(lines(guide.inputPolicy.evidence), [3]);
@@ -314,7 +319,15 @@ describe('analyzeRuleset on corpus files', () => {
     const source = fs.readFileSync(path.join(corpus, 'iptables/parser-test.iptables-save'), 'utf8');
     const analysis = analyzeRuleset(parseIptables(source, 'p'), 4);
     assert.equal(analysis.complete, true);
-    assert.deepEqual(analysis.filter?.unreachable.map((item) => [item.chain, item.rule.line, item.shadowedBy.line]), [['FORWARD', 31, 30]]);
+    // FORWARD 31 follows an unconditional goto; the DOS~Pro-t_ect rules are covered by earlier
+    // rules of their chain (same protocol, comment ignored, RETURN for all UDP).
+    assert.deepEqual(analysis.filter?.unreachable.map((item) => [item.chain, item.rule.line, item.shadowedBy.line]), [
+      ['FORWARD', 31, 30],
+      ['DOS~Pro-t_ect', 37, 36],
+      ['DOS~Pro-t_ect', 38, 36],
+      ['DOS~Pro-t_ect', 41, 34],
+      ['DOS~Pro-t_ect', 42, 34],
+    ]);
     assert.equal(analysis.filter?.forwardDefault.value, 'DROP');
   });
 

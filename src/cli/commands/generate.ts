@@ -1,10 +1,22 @@
 import type { RegisterCommand } from '../common.js';
+import { registerGenerateSeccomp } from './generate-seccomp.js';
+import { registerGenerateDaemonJson, registerGenerateDockerRun } from './generateDocker.js';
+import { registerGenerateAuditRules } from './generate-audit-rules.js';
+import { registerGenerateGrubPassword } from './generate-grub-password.js';
+import { registerGenerateFirewall } from './generate-firewall.js';
 
 /**
  * Generators of the guide's artefacts. Each adds one subcommand under `generate`
  * (`generate firewall`, `generate seccomp`, ...) with its own options.
  */
-export const GENERATORS: RegisterCommand[] = [];
+export const GENERATORS: RegisterCommand[] = [
+  registerGenerateDockerRun,
+  registerGenerateDaemonJson,
+  registerGenerateAuditRules,
+  registerGenerateGrubPassword,
+  registerGenerateSeccomp,
+  registerGenerateFirewall,
+];
 
 export const registerGenerate: RegisterCommand = (program, context) => {
   const generate = program

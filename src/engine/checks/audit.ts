@@ -1,9 +1,12 @@
+import { hostMachine, targetMachine } from '../../auditd/arch.js';
+import { lintAuditRules } from '../../auditd/lint.js';
 import { text } from '../../core/text.js';
 import type { Text } from '../../core/text.js';
 import { loadAuditRules, parseAuditctlList } from '../../model/auditrules.js';
 import type { AuditRuleSet, AuditRulesModel } from '../../model/auditrules.js';
 import type { AuditContext, Evaluator } from '../context.js';
 import { problemsOutcome } from '../context.js';
+import type { Finding } from '../../lint/types.js';
 import type { Evidence, Outcome } from '../types.js';
 import { fail, notApplicable, pass } from '../types.js';
 
@@ -19,6 +22,32 @@ function loadedRules(context: AuditContext): AuditRuleSet | undefined {
     const output = runtime.auditctlList();
     if (output === undefined || !output.ok) return undefined;
     return parseAuditctlList(output.stdout).rules;
+  });
+}
+
+/**
+ * Errors the audit-rules linter finds in the configured files, by `path:line`: a rule that
+ * auditctl rejects (unknown syscall, rule after -e 2, ...) is in the file but never loaded.
+ */
+function lintErrors(context: AuditContext, model: AuditRulesModel): Map<string, Finding> {
+  return context.model('audit-rules-lint', () => {
+    const errors = new Map<string, Finding>();
+    const paths = model.configuredSource === 'rules.d' ? model.rulesDFiles : ['/etc/audit/audit.rules'];
+    const machine = targetMachine(context.target.fs.root) ?? hostMachine();
+    // augenrules (audit 3.0) moves the last -e line to the end of audit.rules, so a rule after
+    // -e 2 in a rules.d file still loads when augenrules builds the boot file.
+    const movesEnable = model.configuredSource === 'rules.d' && model.startup.loader === 'augenrules';
+    for (const path of paths) {
+      const read = context.readText(path);
+      if (read.text === undefined) continue;
+      for (const finding of lintAuditRules(read.text, path, { machine })) {
+        const key = `${path}:${finding.line ?? 0}`;
+        if (finding.severity !== 'error' || errors.has(key)) continue;
+        if (movesEnable && finding.code === 'auditrules.after-lock') continue;
+        errors.set(key, finding);
+      }
+    }
+    return errors;
   });
 }
 
@@ -40,6 +69,14 @@ function judge(context: AuditContext, describe: Text, find: (rules: AuditRuleSet
       return fail(text(`live but not persisted: ${describe.en} is loaded but not in ${source}, so it is lost at reboot`, `稼働中だが永続化されていません: ${describe.ja} は読み込まれていますが ${source} になく、再起動で失われます`), evidence, { expected, actual: text('loaded only', '読み込み済みのみ') });
     }
     return fail(text(`${describe.en} is missing from ${source}; add: ${expected}`, `${describe.ja} が ${source} にありません。追加してください: ${expected}`), evidence, { expected, actual: text('missing', 'なし') });
+  }
+  const rejected = lintErrors(context, model).get(`${configured.path}:${configured.line}`);
+  if (rejected !== undefined) {
+    return fail(
+      text(`${describe.en} is in ${configured.path}:${configured.line}, but it is not loaded: ${rejected.message.en}`, `${describe.ja} は ${configured.path}:${configured.line} にありますが、読み込まれません: ${rejected.message.ja}`),
+      evidence,
+      { expected, actual: text(`rejected (${rejected.code})`, `拒否される(${rejected.code})`) },
+    );
   }
   const skipped = model.notLoadedAtBoot.some((item) => item.path === configured.path && item.line === configured.line);
   if (skipped) {

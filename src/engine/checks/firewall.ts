@@ -125,8 +125,21 @@ function judge(analysis: FirewallAnalysis, fact: FirewallFact): FactResult {
       }
       return { ok: false, evidence, detail: text(en.join('; '), ja.join('。')) };
     }
-    case 'icmp-rate-limit':
+    case 'icmp-rate-limit': {
+      const bypass = facts.icmpEcho.bypassedByConntrack;
+      if (bypass.value) {
+        const at = bypass.evidence.map((item) => `${item.path}:${item.line}`).join(', ');
+        return {
+          ok: false,
+          evidence: [...facts.icmpEcho.rateLimited.evidence, ...bypass.evidence],
+          detail: text(
+            `the echo rate limit comes after the ESTABLISHED accept at ${at}, which takes every later request of a ping flood (conntrack files them as ESTABLISHED); move the echo-request rules above it`,
+            `echo の流量制限が ${at} の ESTABLISHED 許可より後にあり、ping の大量送信の 2 回目以降の要求はすべてそこで許可されます(conntrack は ESTABLISHED として扱います)。echo-request のルールをそれより前に移してください`,
+          ),
+        };
+      }
       return boolFact(facts.icmpEcho.rateLimited, text('echo requests are rate-limited', 'echo 要求には流量制限があります'), text('echo requests are accepted without a rate limit', 'echo 要求が流量制限なしで許可されています'));
+    }
     case 'log-before-drop':
       return boolFact(facts.logBeforeFinalDrop, text('a rate-limited LOG precedes the final drop', '最後の DROP の前に流量制限付きの LOG があります'), text('no rate-limited LOG before the final drop', '最後の DROP の前に流量制限付きの LOG がありません'));
     case 'anti-scan': {
