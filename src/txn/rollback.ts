@@ -21,6 +21,8 @@ export interface RollbackResult {
   removed: string[];
   /** Runtime steps that stay until reboot or could not be reversed. */
   kept: RuntimeRecord[];
+  /** Later edits that --force replaced, each copied into the transaction directory first. */
+  saved: Array<{ path: string; copy: string }>;
 }
 
 /** Find the newest transaction not yet rolled back; `rollback` without an id restores it only when it is the newest of all. */
@@ -128,11 +130,19 @@ export function restoreTransaction(root: string, id: string | undefined, options
     const dir = transactionHostDir(root, manifest.id);
     const restored: string[] = [];
     const removed: string[] = [];
-    for (const file of manifest.files) {
+    const saved: Array<{ path: string; copy: string }> = [];
+    for (const [index, file] of manifest.files.entries()) {
       const follow = file.noFollow !== true;
       const hostPath = rootFs.resolve(file.path, follow);
       const now = fileState(hostPath, follow);
       if (sameState(now, file.before)) continue;
+      if (now !== null && now.symlink === undefined && !sameState(now, file.after)) {
+        // An edit made after the apply (only reached with --force): keep a copy before it is replaced.
+        const copy = `replaced/${index}`;
+        fs.mkdirSync(path.join(dir, 'replaced'), { recursive: true, mode: 0o700 });
+        writeFileAtomic(path.join(dir, copy), fs.readFileSync(hostPath), 0o600, 0, 0);
+        saved.push({ path: file.path, copy: `${TRANSACTIONS_DIR}/${manifest.id}/${copy}` });
+      }
       if (file.before === null) {
         removeFile(hostPath);
         removed.push(file.path);
@@ -161,7 +171,7 @@ export function restoreTransaction(root: string, id: string | undefined, options
 
     manifest.state = 'rolled-back';
     writeManifest(root, manifest);
-    return { id: manifest.id, restored, removed, kept };
+    return { id: manifest.id, restored, removed, kept, saved };
   }
 }
 

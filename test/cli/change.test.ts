@@ -151,6 +151,14 @@ describe('plan, apply and rollback commands', () => {
       const refused = await run(['rollback', '--root', root]);
       assert.equal(refused.code, 2);
       assert.ok(refused.stderr.includes(`"kimigayo-harden rollback ${id} --force --root ${root}"`), refused.stderr);
+
+      const edited = fs.readFileSync(path.join(root, 'etc/ssh/sshd_config'), 'utf8');
+      const forced = await run(['rollback', id, '--force', '--root', root]);
+      assert.equal(forced.code, 0, forced.stderr);
+      assert.equal(fs.readFileSync(path.join(root, 'etc/ssh/sshd_config'), 'utf8'), 'PasswordAuthentication yes\n');
+      const copy = /the later edit of \/etc\/ssh\/sshd_config is saved in (\S+)/.exec(forced.stdout)?.[1] ?? '';
+      assert.match(copy, new RegExp(`^/var/lib/kimigayo-harden/transactions/${id}/replaced/\\d+$`), forced.stdout);
+      assert.equal(fs.readFileSync(path.join(root, copy), 'utf8'), edited);
     } finally {
       removeTree(root);
     }

@@ -170,6 +170,9 @@ function rollback(id: string | undefined, flags: RollbackFlags, context: Command
       : `rolled back: transaction ${result.id} (${result.restored.length} restored, ${result.removed.length} removed)\n`,
   );
   for (const path of [...result.restored, ...result.removed]) io.stdout(`  ${path}\n`);
+  for (const item of result.saved) {
+    io.stdout(ja ? `  ! ${item.path} の適用後の変更は ${item.copy} に保存しました\n` : `  ! the later edit of ${item.path} is saved in ${item.copy}\n`);
+  }
   for (const kept of result.kept) {
     io.stdout(ja ? `  ! 稼働中のカーネルでは戻せず、再起動まで残ります: ${kept.description.ja}\n` : `  ! stays on the running kernel until reboot: ${kept.description.en}\n`);
   }
