@@ -79,12 +79,48 @@ const JA_TITLES: Record<string, string> = {
   'Global Options:': '共通オプション:',
 };
 
+/**
+ * One unit that a line may not be broken inside: a space-led run of non-CJK characters, or one
+ * CJK character with the closing marks that must stay on its line (、。)」).
+ */
+const JA_CHUNK = /\s*(?:[^\s\u3000-\u30ff\u3400-\u9fff\uff00-\uffef]+|[\u3000-\u30ff\u3400-\u9fff\uff00-\uffef][、。)」』:]*)/g;
+
+/**
+ * Wrap text to `width` columns the way commander does, but also between Japanese characters,
+ * which have no spaces to break at. Commander breaks only at spaces, so its Japanese lines ran
+ * past the terminal's width.
+ */
+export function wrapJapanese(value: string, width: number, measure: (part: string) => number = displayWidth): string {
+  const wrapped: string[] = [];
+  for (const line of value.split(/\r\n|\n/)) {
+    const chunks = line.match(JA_CHUNK);
+    if (chunks === null) {
+      wrapped.push('');
+      continue;
+    }
+    let current = chunks.shift() as string;
+    for (const chunk of chunks) {
+      if (measure(current) + measure(chunk) <= width) {
+        current += chunk;
+        continue;
+      }
+      wrapped.push(current);
+      current = chunk.trimStart();
+    }
+    wrapped.push(current);
+  }
+  return wrapped.join('\n');
+}
+
 /** Japanese headings for commander's help, and column counts that know CJK characters are wide. */
 export function helpConfiguration(lang: Lang): Partial<Help> {
   const ansi = /\u001b\[[0-9;]*m/g;
   const configuration: Partial<Help> = { displayWidth: (value: string) => displayWidth(value.replace(ansi, '')) };
   if (lang !== 'ja') return configuration;
   configuration.styleTitle = (title: string) => JA_TITLES[title] ?? title;
+  configuration.boxWrap = function (this: Help, value: string, width: number): string {
+    return width < this.minWidthToWrap ? value : wrapJapanese(value, width, (part) => this.displayWidth(part));
+  };
   configuration.optionDescription = function (this: Help, option: Option): string {
     return Help.prototype.optionDescription.call(this, option).replace('(default: ', '(既定値: ').replace('choices: ', '選択肢: ').replace(', default: ', '、既定値: ');
   };

@@ -10,7 +10,7 @@ import { splitLines } from './shellvars.js';
  * stands for that byte, so `\040` is a space and `\011` a tab. util-linux 2.38 findmnt reads
  * them the same way, and it also splits options at a decoded `\054` (comma). Fields 5 (freq)
  * and 6 (passno) may be left out and then count as 0. A line whose first non-blank character
- * is `#` is a comment.
+ * is `#` is a comment, and a `#` word after field 6 starts a comment that runs to the line end.
  */
 
 export interface FstabField {
@@ -34,7 +34,7 @@ export interface FstabEntry {
   freq: number;
   passno: number;
   fields: FstabField[];
-  /** Whitespace before the first field, between fields and after the last one: `fields.length + 1` items. */
+  /** Whitespace before the first field, between fields and after the last one (with a trailing comment): `fields.length + 1` items. */
   separators: string[];
   raw: string;
   eol: string;
@@ -125,6 +125,14 @@ function parseLine(raw: string, eol: string, line: number, path: string, diagnos
   if (trimmed.startsWith('#')) return { kind: 'comment', line, raw, eol };
 
   const { fields, separators } = splitFields(raw);
+  if (fields.length > 6 && (fields[6] as FstabField).raw.startsWith('#')) {
+    // util-linux 2.38 mount ignores the text after field 6, so `... 0 2 # note` is a valid entry.
+    // The comment goes into the trailing separator, which keeps the line byte for byte.
+    const sixth = fields[5] as FstabField;
+    fields.length = 6;
+    separators.length = 6;
+    separators.push(raw.slice(sixth.column - 1 + sixth.raw.length));
+  }
   if (fields.length < 4) {
     diagnostics.push({
       path,

@@ -82,9 +82,11 @@ function canBecomeRoot(fs: RootFs, account: Account): boolean {
   const doasInstalled = ['/usr/bin/doas', '/bin/doas'].some((file) => fs.exists(file));
   for (const file of doasInstalled ? ['/etc/doas.conf', '/etc/doas.d/doas.conf'] : []) {
     for (const raw of (fs.readTextIfExists(file)?.text ?? '').split('\n')) {
-      const words = raw.replace(/#.*/, '').trim().split(/\s+/);
+      // doas.conf(5): permit [options] identity [as target] [cmd ...], where the options include
+      // `setenv { VAR ... }`, whose braces and names are not the identity.
+      const words = raw.replace(/#.*/, '').replace(/setenv\s*\{[^}]*\}/g, ' ').trim().split(/\s+/);
       if (words[0] !== 'permit') continue;
-      const rest = words.slice(1).filter((word) => !['nopass', 'persist', 'keepenv', 'nolog'].includes(word) && !word.startsWith('setenv'));
+      const rest = words.slice(1).filter((word) => !['nopass', 'persist', 'keepenv', 'nolog'].includes(word));
       const identity = rest[0];
       const asIndex = rest.indexOf('as');
       const target = asIndex >= 0 ? rest[asIndex + 1] : 'root';

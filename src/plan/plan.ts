@@ -1,3 +1,4 @@
+import * as path from 'node:path';
 import { createTwoFilesPatch } from 'diff';
 import type { Control, Level } from '../catalog/types.js';
 import type { Text } from '../core/text.js';
@@ -49,7 +50,7 @@ export interface Plan {
   files: FilePlan[];
   runtime: RuntimeStep[];
   notes: PlanNote[];
-  /** Failing controls that need the operator: no remedy exists for their kind. */
+  /** Failing controls that need the operator: no remedy exists for their kind, or it cannot act on this target. */
   manual: ControlResult[];
   /** Controls with a remedy that would still fail after the changes. */
   unresolved: ControlResult[];
@@ -114,12 +115,14 @@ export function makePlan(target: Target, options: PlanOptions): Plan {
       });
     }
   }
+  dropUnwritableChanges(overlay, context);
   for (const result of toFix) {
     if (!REMEDIES.some(([kind]) => kind === result.control.check.kind)) manual.push(result);
   }
 
   // A remedy that found nothing it could change (the service is not installed, the rule file is
-  // missing) leaves its control to the operator.
+  // missing, the profile keeps the module, the file's directory is a file) leaves its control to
+  // the operator.
   const changes = overlay.changes();
   const touched = new Set([...changes.flatMap((change) => change.reasons), ...context.runtime.map((step) => step.controlId)]);
   for (const result of toFix) {
@@ -147,6 +150,27 @@ export function makePlan(target: Target, options: PlanOptions): Plan {
 
   const guards = checkLockout(target, overlayTarget);
   return { target, level: options.level, before, after, files, runtime: context.runtime, notes: context.notes, manual, unresolved, guards, interrupted: interruptedTransactions(target.fs.root) };
+}
+
+/**
+ * Drop changes whose parent directory is a file on disk (an /etc/sysctl.d that is a file), because
+ * they could never be written. Their controls then stay failing in the after-audit, with a note.
+ */
+function dropUnwritableChanges(overlay: OverlayRootFs, context: RemedyContext): void {
+  for (const change of overlay.changes()) {
+    let dir = path.posix.dirname(change.path);
+    while (dir !== '/' && overlay.lstat(dir) === undefined) dir = path.posix.dirname(dir);
+    const parent = overlay.stat(dir);
+    if (parent === undefined || parent.isDirectory()) continue;
+    overlay.discard(change.path, change.symlink === undefined && change.noFollow !== true);
+    context.notes.push({
+      severity: 'warning',
+      message: text(
+        `cannot write ${change.path}: ${dir} is not a directory; move that file away, create the directory and plan again`,
+        `${change.path} を書き込めません: ${dir} がディレクトリではありません。そのファイルを移動してディレクトリを作り、もう一度 plan を実行してください`,
+      ),
+    });
+  }
 }
 
 function oneWayWarning(key: string, value: string): Text {

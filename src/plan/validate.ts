@@ -6,6 +6,7 @@ import type { Text } from '../core/text.js';
 import { firewallFiles } from '../model/firewall.js';
 import { RootFs } from '../target/rootfs.js';
 import { text } from '../core/text.js';
+import { RootFs } from '../target/rootfs.js';
 import type { FilePlan } from './plan.js';
 
 /** Result of checking candidate files with the program that reads them. */
@@ -15,10 +16,72 @@ export interface Validation {
   /** The program was not run (not installed here, or nothing of its kind changes). */
   skipped?: Text;
   output: string;
+  /** The program rejects the current files too, so the fault is not in the change. */
+  alreadyFailing?: boolean;
 }
 
 function available(program: string): boolean {
   return spawnSync('sh', ['-c', `command -v ${program}`], { stdio: 'ignore' }).status === 0;
+}
+
+/** A host directory that bubblewrap binds over a directory of the target. */
+interface Bind {
+  host: string;
+  target: string;
+}
+
+/** Run the target's `sshd -t` with the given directories bound over the target's. */
+function runSshdTest(root: string, binds: Bind[]): { ok: boolean; output: string } {
+  const args = ['--ro-bind', root, '/', ...binds.flatMap((bind) => ['--ro-bind', bind.host, bind.target])];
+  args.push('--proc', '/proc', '--dev', '/dev', '--tmpfs', '/run', '--dir', '/run/sshd', '--tmpfs', '/tmp');
+  args.push('--unshare-all', '/usr/sbin/sshd', '-t', '-f', '/etc/ssh/sshd_config');
+  const result = spawnSync('bwrap', args, { encoding: 'utf8' });
+  // sshd ends its log lines with CRLF when stderr is not a terminal.
+  return { ok: result.status === 0, output: `${result.stdout ?? ''}${result.stderr ?? ''}`.replace(/\r\n/g, '\n').trim() };
+}
+
+function isDirectory(hostPath: string): boolean {
+  try {
+    return fs.lstatSync(hostPath).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Copy the directories that contain the candidate files into `scratch`, put the candidate bytes in
+ * the copies, and return the copies to bind over the originals (bubblewrap cannot create a new
+ * file inside the read-only root). Each file is placed at its real location in the target, with
+ * links already followed inside the root, and written with O_EXCL. So no write here follows a
+ * link, such as an absolute one copied as it is, out to the host.
+ */
+function candidateBinds(root: string, files: FilePlan[], scratch: string): Bind[] {
+  const rootFs = new RootFs(root);
+  const real = (file: FilePlan): string => `/${path.relative(root, rootFs.resolve(file.change.path, file.change.symlink === undefined && file.change.noFollow !== true))}`;
+  const anchors = new Set<string>();
+  for (const file of files) {
+    // The nearest directory that exists in the target; a new drop-in directory is made in its copy.
+    let anchor = path.posix.dirname(real(file));
+    while (anchor !== '/' && !isDirectory(path.join(root, anchor))) anchor = path.posix.dirname(anchor);
+    anchors.add(anchor);
+  }
+  const inside = (child: string, parent: string): boolean => parent === '/' || child === parent || child.startsWith(`${parent}/`);
+  const topmost = [...anchors].filter((anchor) => ![...anchors].some((other) => other !== anchor && inside(anchor, other)));
+
+  const binds = topmost.map((target, index) => {
+    const host = path.join(scratch, String(index));
+    fs.cpSync(path.join(root, target), host, { recursive: true, verbatimSymlinks: true });
+    return { host, target };
+  });
+  for (const file of files) {
+    const bind = binds.find((item) => inside(real(file), item.target)) as Bind;
+    const destination = path.join(bind.host, path.posix.relative(bind.target, real(file)));
+    fs.rmSync(destination, { force: true });
+    if (file.afterBytes === null || file.after?.symlink !== undefined) continue;
+    fs.mkdirSync(path.dirname(destination), { recursive: true });
+    fs.writeFileSync(destination, file.afterBytes, { mode: file.after?.mode ?? 0o644, flag: 'wx' });
+  }
+  return binds;
 }
 
 /**
@@ -33,29 +96,18 @@ export function validateSshd(root: string, files: FilePlan[]): Validation {
   if (!available('bwrap') || !fs.existsSync(sshd) || fs.statSync(sshd).size === 0) {
     return { program: 'sshd -t', ok: true, skipped: text('not checked: bwrap or the target’s /usr/sbin/sshd is missing', '未検証: bwrap または対象の /usr/sbin/sshd がありません'), output: '' };
   }
-  // A copy of /etc/ssh with the candidate files in it is bound over the target's, because
-  // bubblewrap cannot create new files (a new drop-in) inside the read-only root.
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kh-sshd-'));
   try {
-    const copy = path.join(dir, 'ssh');
-    fs.cpSync(path.join(root, 'etc/ssh'), copy, { recursive: true, verbatimSymlinks: true });
-    for (const file of touched) {
-      const host = path.join(copy, path.posix.relative('/etc/ssh', file.change.path));
-      if (file.afterBytes === null) fs.rmSync(host, { force: true });
-      else if (file.after?.symlink === undefined) {
-        fs.mkdirSync(path.dirname(host), { recursive: true });
-        fs.writeFileSync(host, file.afterBytes, { mode: file.after?.mode ?? 0o644 });
-      }
-    }
-    const args = ['--ro-bind', root, '/', '--ro-bind', copy, '/etc/ssh', '--proc', '/proc', '--dev', '/dev', '--tmpfs', '/run', '--dir', '/run/sshd', '--tmpfs', '/tmp'];
-    args.push('--unshare-all', '/usr/sbin/sshd', '-t', '-f', '/etc/ssh/sshd_config');
-    const result = spawnSync('bwrap', args, { encoding: 'utf8' });
-    const output = `${result.stdout ?? ''}${result.stderr ?? ''}`.trim();
-    if (output.startsWith('bwrap:')) {
+    const candidate = runSshdTest(root, candidateBinds(root, touched, dir));
+    if (candidate.output.startsWith('bwrap:')) {
       // The sandbox could not be set up in this tree (no /proc directory, for one): sshd never ran.
+      const output = candidate.output;
       return { program: 'sshd -t', ok: true, skipped: text(`not checked: cannot run sshd inside the target (${output})`, `未検証: 対象の中で sshd を実行できません(${output})`), output };
     }
-    return { program: 'sshd -t', ok: result.status === 0, output };
+    if (candidate.ok) return { program: 'sshd -t', ok: true, output: candidate.output };
+    const current = runSshdTest(root, []);
+    if (!current.ok) return { program: 'sshd -t', ok: false, output: current.output, alreadyFailing: true };
+    return { program: 'sshd -t', ok: false, output: candidate.output };
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import { LineCounter, parseDocument, isMap, isScalar, isSeq } from 'yaml';
 import type { Node } from 'yaml';
+import { CATALOG } from '../catalog/index.js';
 import { text } from '../core/text.js';
 import { UsageError } from '../target/target.js';
 import type { Profile, Waiver } from './profile.js';
@@ -12,6 +13,15 @@ const KNOWN = new Set<string>([...BOOLEAN_FIELDS, ...PORT_FIELDS, 'keepModules',
 const WAIVER_FIELDS = new Set(['id', 'reason', 'expires']);
 const MODULE_NAME = /^[A-Za-z0-9_-]+$/;
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
+
+const CONTROL_IDS = new Set(CATALOG.map((control) => control.id));
+
+/** True for a real day written YYYY-MM-DD; Date.parse accepts 2027-02-30 and rolls it over to March. */
+function isCalendarDate(value: string): boolean {
+  if (!DATE.test(value)) return false;
+  const day = new Date(`${value}T00:00:00Z`);
+  return !Number.isNaN(day.getTime()) && day.toISOString().slice(0, 10) === value;
+}
 
 class ProfileReader {
   constructor(
@@ -54,6 +64,7 @@ class ProfileReader {
 
   waivers(node: Node | null): Waiver[] {
     if (!isSeq(node)) this.fail(node, 'waivers must be a list of {id, reason, expires}', 'waivers は {id, reason, expires} のリストで指定してください');
+    const seen = new Map<string, string>();
     return node.items.map((item) => {
       if (!isMap(item)) this.fail(item as Node, 'a waiver is a mapping with id, reason and expires', '例外は id、reason、expires を持つマッピングです');
       const waiver: Partial<Waiver> = {};
@@ -66,13 +77,28 @@ class ProfileReader {
         // YAML 1.1 readers turn 2027-03-31 into a date; keep the text as written.
         if (value instanceof Date) value = value.toISOString().slice(0, 10);
         if (typeof value !== 'string' || value.trim() === '') this.fail(valueNode ?? keyNode, `${key} must be a non-empty string`, `${key} は空でない文字列で指定してください`);
-        if (key === 'expires' && (!DATE.test(value) || Number.isNaN(Date.parse(`${value}T00:00:00Z`)))) {
+        if (key === 'expires' && !isCalendarDate(value)) {
           this.fail(valueNode, `expires must be a date written YYYY-MM-DD (got ${value})`, `expires は YYYY-MM-DD 形式の日付で指定してください(指定値: ${value})`);
         }
         waiver[key as keyof Waiver] = value;
       }
       if (waiver.id === undefined) this.fail(item, 'a waiver needs the id of the control it waives', '例外には対象のコントロール ID(id)が必要です');
       if (waiver.reason === undefined) this.fail(item, `the waiver of ${waiver.id} needs a reason`, `${waiver.id} の例外には理由(reason)が必要です`);
+      if (!CONTROL_IDS.has(waiver.id)) {
+        // A misspelt id would waive nothing and leave the operator believing the control is waived.
+        const idNode = item.items.find((pair) => isScalar(pair.key) && pair.key.value === 'id')?.value as Node | null;
+        this.fail(
+          idNode,
+          `no control has the id "${waiver.id}"; "kimigayo-harden audit --format json" lists the ids`,
+          `ID が "${waiver.id}" のコントロールはありません。ID は "kimigayo-harden audit --format json" で確認できます`,
+        );
+      }
+      const first = seen.get(waiver.id);
+      if (first !== undefined) {
+        // Only the first waiver of an id would count, so a second one with a later date would be ignored.
+        this.fail(item, `${waiver.id} is waived twice (first at ${first}); keep one waiver per control`, `${waiver.id} の例外が 2 つあります(最初は ${first})。1 つのコントロールに例外は 1 つにしてください`);
+      }
+      seen.set(waiver.id, this.where(item));
       return waiver as Waiver;
     });
   }
@@ -93,6 +119,9 @@ export function loadProfile(path: string): Profile {
   const syntax = doc.errors[0];
   if (syntax !== undefined) {
     const { line, col } = lineCounter.linePos(syntax.pos[0]);
+    if (syntax.code === 'MULTIPLE_DOCS') {
+      throw new UsageError(text(`${path}:${line}:${col}: a profile is one YAML document; remove this "---" and what follows, or merge it into the first`, `${path}:${line}:${col}: プロファイルは 1 つの YAML 文書です。この "---" 以降を削除するか、最初の文書にまとめてください`));
+    }
     throw new UsageError(text(`${path}:${line}:${col}: invalid YAML: ${syntax.message}`, `${path}:${line}:${col}: YAML が正しくありません: ${syntax.message}`));
   }
   const reader: ProfileReader = new ProfileReader(path, lineCounter);

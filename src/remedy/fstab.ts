@@ -1,10 +1,10 @@
 import type { Control } from '../catalog/types.js';
 import { text } from '../core/text.js';
 import { FSTAB_PATH, loadFstab } from '../model/fstab.js';
-import { mangle, parseFstab, serializeFstab, withFstabField } from '../parse/fstab.js';
+import { mangle, parseFstab, serializeFstab, unmangle, withFstabField } from '../parse/fstab.js';
 import type { FstabEntry } from '../parse/fstab.js';
 import type { RemedyContext } from './types.js';
-import { withFinalNewline } from './types.js';
+import { appendLines } from './types.js';
 
 const NEGATION: Record<string, string> = { nodev: 'dev', nosuid: 'suid', noexec: 'exec' };
 
@@ -19,6 +19,13 @@ function withOptions(options: string[], wanted: string[]): string[] {
     if (at < 0 || at < lastDefaults) kept.push(option);
   }
   return kept;
+}
+
+/** Line number of an invalid fstab line whose second word is the mount point, if there is one. */
+function unreadableLineFor(source: string, mountpoint: string): number | undefined {
+  const doc = parseFstab(source, FSTAB_PATH);
+  const line = doc.lines.find((item) => item.kind === 'invalid' && unmangle(item.raw.trim().split(/[ \t]+/)[1] ?? '') === mountpoint);
+  return line?.line;
 }
 
 /**
@@ -47,8 +54,21 @@ export function remedyMounts(controls: Control[], context: RemedyContext): void 
 
     if (entry === undefined) {
       if (!wanted.requireEntry) continue;
-      const line = `tmpfs ${mangle(mountpoint)} ${wanted.fstype ?? 'tmpfs'} ${wanted.options.join(',')} 0 0\n`;
-      context.overlay.writeFile(FSTAB_PATH, `${withFinalNewline(source)}${line}`, reason);
+      const unreadable = unreadableLineFor(source, mountpoint);
+      if (unreadable !== undefined) {
+        // A second line for the mount point would stack a tmpfs over what the operator meant to mount there.
+        context.notes.push({
+          controlId: wanted.ids[0] as string,
+          severity: 'warning',
+          message: text(
+            `${FSTAB_PATH}:${unreadable} names ${mountpoint} but cannot be read, so no line is added for it; fix that line by hand`,
+            `${FSTAB_PATH}:${unreadable} は ${mountpoint} を指していますが読み取れないため、行を追加しません。その行を手で直してください`,
+          ),
+        });
+        continue;
+      }
+      const line = `tmpfs ${mangle(mountpoint)} ${wanted.fstype ?? 'tmpfs'} ${wanted.options.join(',')} 0 0`;
+      context.overlay.writeFile(FSTAB_PATH, appendLines(source, [line]), reason);
     } else {
       const doc = parseFstab(source, FSTAB_PATH);
       const index = doc.lines.findIndex((line) => line.kind === 'entry' && line.line === entry.line);

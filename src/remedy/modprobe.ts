@@ -2,7 +2,7 @@ import type { Control } from '../catalog/types.js';
 import { text } from '../core/text.js';
 import { parseModprobe, serializeModprobe } from '../parse/modprobe.js';
 import type { RemedyContext } from './types.js';
-import { withFinalNewline } from './types.js';
+import { appendLines } from './types.js';
 
 export const MODPROBE_FILE = '/etc/modprobe.d/kimigayo-harden.conf';
 const HEADER = '# Kernel modules the Kimigayo OS hardening guide disables, kept by kimigayo-harden.\n# "install <module> /bin/true" stops every load, including "modprobe <module>".\n';
@@ -21,11 +21,11 @@ export function remedyModules(controls: Control[], context: RemedyContext): void
     }
     const doc = parseModprobe(source, MODPROBE_FILE);
     const has = (command: string): boolean => doc.lines.some((line) => line.kind === 'command' && line.command === command && line.module === name.replace(/-/g, '_'));
-    let added = '';
-    if (!has('install')) added += `install ${name} /bin/true\n`;
-    if (!has('blacklist')) added += `blacklist ${name}\n`;
-    if (added === '') continue;
-    source = `${withFinalNewline(serializeModprobe(doc))}${added}`;
+    const added: string[] = [];
+    if (!has('install')) added.push(`install ${name} /bin/true`);
+    if (!has('blacklist')) added.push(`blacklist ${name}`);
+    if (added.length === 0) continue;
+    source = appendLines(serializeModprobe(doc), added);
     ids.push(control.id);
   }
   if (ids.length > 0) context.overlay.writeFile(MODPROBE_FILE, source, ids);

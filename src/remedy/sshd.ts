@@ -7,7 +7,7 @@ import type { SshdModel } from '../model/sshd.js';
 import { parseSshd, serializeSshd, withArguments } from '../parse/sshd.js';
 import type { SshdDirective } from '../parse/sshd.js';
 import type { RemedyContext } from './types.js';
-import { withFinalNewline } from './types.js';
+import { appendLines, lineEndingOf } from './types.js';
 
 /** Our drop-in's name sorts before cloud-init's 50-cloud-init.conf and distribution files. */
 export const SSHD_DROP_IN_NAME = '00-kimigayo-harden.conf';
@@ -60,7 +60,7 @@ function setInDropIn(context: RemedyContext, file: string, name: string, keyword
     context.overlay.writeFile(file, serializeSshd(doc), reason, { mode: 0o600 });
     return;
   }
-  context.overlay.writeFile(file, `${withFinalNewline(serializeSshd(doc))}${name} ${values.join(' ')}\n`, reason, { mode: 0o600 });
+  context.overlay.writeFile(file, appendLines(serializeSshd(doc), [`${name} ${values.join(' ')}`]), reason, { mode: 0o600 });
 }
 
 /** Insert a global setting before the first Match block of the main file, where a line at the end would belong to that block. */
@@ -68,9 +68,9 @@ function insertBeforeMatch(context: RemedyContext, file: string, name: string, v
   const source = context.overlay.currentText(file) ?? '';
   const doc = parseSshd(source, file);
   const firstMatch = doc.lines.findIndex((line) => line.kind === 'directive' && line.keyword === 'match');
-  const added = `${name} ${values.join(' ')}\n`;
+  const added = `${name} ${values.join(' ')}`;
   if (firstMatch < 0) {
-    context.overlay.writeFile(file, `${withFinalNewline(serializeSshd(doc))}${added}`, reason);
+    context.overlay.writeFile(file, appendLines(serializeSshd(doc), [added]), reason);
     return;
   }
   // Comments and blank lines above a Match line belong to the block, so the setting goes right
@@ -79,7 +79,7 @@ function insertBeforeMatch(context: RemedyContext, file: string, name: string, v
   while (at > 0 && doc.lines[at - 1]?.kind !== 'directive') at--;
   const before = doc.lines.slice(0, at).map((line) => line.raw + line.eol).join('');
   const after = doc.lines.slice(at).map((line) => line.raw + line.eol).join('');
-  context.overlay.writeFile(file, `${withFinalNewline(before)}${added}${after}`, reason);
+  context.overlay.writeFile(file, `${appendLines(before, [added], lineEndingOf(source))}${after}`, reason);
 }
 
 /**
@@ -117,7 +117,20 @@ export function remedySshd(controls: Control[], context: RemedyContext): void {
     } else if (dropIn !== undefined) {
       setInDropIn(context, dropIn.file, name, keyword, values, control.id);
       changed = true;
-      if (effective.source === 'config' && effective.path !== undefined) {
+      const winner = loadSshd(context.overlay).global(keyword);
+      if (winner.source === 'config' && winner.path !== undefined && winner.line !== undefined && winner.path !== dropIn.file && winner.value.join(' ') !== values.join(' ')) {
+        // A file whose name sorts before ours (00-admin.conf) is read first, so its line still
+        // decides. That line is changed in place.
+        editDirective(context, winner.path, winner.line, values, control.id);
+        context.notes.push({
+          controlId: control.id,
+          severity: 'info',
+          message: text(
+            `${winner.path}:${winner.line} is read before ${dropIn.file} and sets ${name} ${winner.value.join(' ')}; that line is changed to ${values.join(' ')}`,
+            `${winner.path}:${winner.line} は ${dropIn.file} より先に読まれ ${name} ${winner.value.join(' ')} を設定しているため、その行を ${values.join(' ')} に変更します`,
+          ),
+        });
+      } else if (effective.source === 'config' && effective.path !== undefined) {
         context.notes.push({
           controlId: control.id,
           severity: 'info',

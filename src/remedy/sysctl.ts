@@ -4,7 +4,7 @@ import { detectSysctlLoader, loadSysctl } from '../model/sysctl.js';
 import { parseSysctl, serializeSysctl, withSysctlValue } from '../parse/sysctl.js';
 import type { SysctlSetting } from '../parse/sysctl.js';
 import type { RemedyContext } from './types.js';
-import { withFinalNewline } from './types.js';
+import { appendLines } from './types.js';
 
 /** The file the guide's kernel settings go to. */
 export const SECURITY_SYSCTL_FILE = '/etc/sysctl.d/99-security.conf';
@@ -21,7 +21,7 @@ export function setSysctlLine(context: RemedyContext, file: string, key: string,
     context.overlay.writeFile(file, serializeSysctl(doc), reason);
     return;
   }
-  context.overlay.writeFile(file, `${withFinalNewline(serializeSysctl(doc))}${key} = ${value}\n`, reason);
+  context.overlay.writeFile(file, appendLines(serializeSysctl(doc), [`${key} = ${value}`]), reason);
 }
 
 /**

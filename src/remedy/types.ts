@@ -35,7 +35,14 @@ export interface RemedyContext {
 /** Bring every given control (all of one check kind, all failing) to a passing state by editing files in the overlay. */
 export type Remedy = (controls: Control[], context: RemedyContext) => void;
 
-/** Add a line ending to text that lacks one, so that appended lines start on their own line. */
-export function withFinalNewline(source: string): string {
-  return source === '' || source.endsWith('\n') ? source : `${source}\n`;
+/** Line ending of a file's text: CRLF when its first line ends with one, LF otherwise. */
+export function lineEndingOf(source: string): string {
+  const end = source.indexOf('\n');
+  return end > 0 && source[end - 1] === '\r' ? '\r\n' : '\n';
+}
+
+/** Append lines in the file's own line ending, starting on a line of their own. */
+export function appendLines(source: string, lines: string[], eol = lineEndingOf(source)): string {
+  const start = source === '' || source.endsWith('\n') ? source : `${source}${eol}`;
+  return start + lines.map((line) => `${line}${eol}`).join('');
 }

@@ -1,8 +1,9 @@
 import type { Lang } from '../core/text.js';
-import { localize } from '../core/text.js';
+import { displayWidth, localize } from '../core/text.js';
 import type { FilePlan, Plan } from '../plan/plan.js';
 import { describeStep } from '../plan/runtime.js';
 import type { Validation } from '../plan/validate.js';
+import { rollbackCommand } from '../txn/index.js';
 import type { FileState } from '../txn/index.js';
 import { TOOL_NAME, TOOL_VERSION } from '../version.js';
 
@@ -21,9 +22,9 @@ export function fileAction(file: FilePlan): FileAction {
 
 const ACTION_JA: Record<FileAction, string> = { create: '作成', modify: '変更', delete: '削除', mode: '権限', link: 'リンク' };
 
-function modeText(state: FileState | null): string {
+function modeText(state: FileState | null, lang: Lang): string {
   if (state === null) return '-';
-  if (state.symlink !== undefined) return `-> ${state.symlink}`;
+  if (state.symlink !== undefined) return lang === 'ja' ? `${state.symlink} へのリンク` : `link to ${state.symlink}`;
   return `${state.mode.toString(8).padStart(4, '0')} ${state.uid}:${state.gid}`;
 }
 
@@ -39,8 +40,8 @@ export function renderPlan(plan: Plan, lang: Lang, validations: Validation[] = [
   for (const manifest of plan.interrupted) {
     lines.push(
       ja
-        ? `! トランザクション ${manifest.id}(${manifest.description})は中断されています。kimigayo-harden rollback ${manifest.id} で元に戻してください`
-        : `! transaction ${manifest.id} (${manifest.description}) was interrupted; run kimigayo-harden rollback ${manifest.id} to restore its files`,
+        ? `! トランザクション ${manifest.id}(${manifest.description})は中断されています。${rollbackCommand(plan.target.fs.root, manifest.id)} で元に戻してください`
+        : `! transaction ${manifest.id} (${manifest.description}) was interrupted; run ${rollbackCommand(plan.target.fs.root, manifest.id)} to restore its files`,
     );
   }
 
@@ -49,11 +50,12 @@ export function renderPlan(plan: Plan, lang: Lang, validations: Validation[] = [
     const action = fileAction(file);
     const label = ja ? ACTION_JA[action] : action;
     const shown = file.reasons.length > 4 ? [...file.reasons.slice(0, 3), ja ? `他 ${file.reasons.length - 3} 件` : `${file.reasons.length - 3} more`] : file.reasons;
-    lines.push(`  ${label.padEnd(7)} ${visible(file.change.path)}  [${shown.join(', ')}]`);
+    lines.push(`  ${label}${' '.repeat(Math.max(1, 8 - displayWidth(label)))}${visible(file.change.path)}  [${shown.join(', ')}]`);
     if (action === 'mode' || action === 'link' || (file.before !== null && file.after !== null && (file.before.mode !== file.after.mode || file.before.uid !== file.after.uid))) {
-      lines.push(`          ${modeText(file.before)} -> ${modeText(file.after)}`);
+      lines.push(`          ${modeText(file.before, lang)} -> ${modeText(file.after, lang)}`);
     }
-    if (file.diff !== '') lines.push(...file.diff.trimEnd().split('\n').map((line) => `    ${visible(line)}`));
+    // Only the final newline goes: trimEnd() would also drop the CR of a CRLF file's last line.
+    if (file.diff !== '') lines.push(...file.diff.replace(/\n+$/, '').split('\n').map((line) => `    ${visible(line)}`));
   }
 
   if (plan.runtime.length > 0) {
@@ -63,7 +65,10 @@ export function renderPlan(plan: Plan, lang: Lang, validations: Validation[] = [
 
   for (const validation of validations) {
     if (validation.skipped !== undefined) continue;
-    lines.push(`${validation.ok ? (ja ? '検証 OK' : 'checked OK') : ja ? '検証エラー' : 'check FAILED'}: ${validation.program}${validation.output === '' ? '' : `\n    ${validation.output.split('\n').join('\n    ')}`}`);
+    let status = ja ? '検証 OK' : 'checked OK';
+    if (validation.alreadyFailing === true) status = ja ? '検証エラー(変更前のファイルでも発生)' : 'check FAILED (the current files fail too)';
+    else if (!validation.ok) status = ja ? '検証エラー' : 'check FAILED';
+    lines.push(`${status}: ${validation.program}${validation.output === '' ? '' : `\n    ${validation.output.split('\n').join('\n    ')}`}`);
   }
 
   if (plan.notes.length > 0) {
@@ -107,7 +112,7 @@ export function planToJson(plan: Plan, lang: Lang, validations: Validation[] = [
     level: plan.level,
     files: plan.files.map((file) => ({ path: file.change.path, action: fileAction(file), before: state(file.before), after: state(file.after), diff: file.diff, controls: file.reasons })),
     runtime: plan.runtime.map((step) => ({ ...step, description: describeStep(step)[lang] })),
-    validations: validations.map((item) => ({ program: item.program, ok: item.ok, skipped: item.skipped?.[lang] ?? null, output: item.output })),
+    validations: validations.map((item) => ({ program: item.program, ok: item.ok, alreadyFailing: item.alreadyFailing === true, skipped: item.skipped?.[lang] ?? null, output: item.output })),
     notes: plan.notes.map((note) => ({ controlId: note.controlId ?? null, severity: note.severity, message: note.message[lang] })),
     guards: plan.guards.map((guard) => ({ code: guard.code, override: guard.override, message: guard.message[lang] })),
     unresolved: plan.unresolved.map((result) => result.control.id),

@@ -19,6 +19,11 @@ export interface OverlayEntry {
   reasons: string[];
 }
 
+/** An entry with the path it was first changed under, which the plan shows. */
+interface NamedEntry extends OverlayEntry {
+  path: string;
+}
+
 function addReasons(entry: OverlayEntry, reason: string | string[]): void {
   for (const item of typeof reason === 'string' ? [reason] : reason) {
     if (!entry.reasons.includes(item)) entry.reasons.push(item);
@@ -48,29 +53,47 @@ function fakeStats(kind: 'file' | 'dir' | 'link', mode: number, uid: number, gid
  * so "after apply this control passes" is computed, not assumed.
  */
 export class OverlayRootFs extends RootFs {
-  private readonly entries = new Map<string, OverlayEntry>();
+  /** Entries keyed by the file they change after following the symbolic links on disk. */
+  private readonly entries = new Map<string, NamedEntry>();
 
   constructor(root: string) {
     super(root);
   }
 
-  private key(targetPath: string): string {
-    return normalizeTargetPath(targetPath);
+  /**
+   * The file a path names once the symbolic links on disk are followed (the last one only when
+   * `follow`), so that two names of one file, such as /etc/sysctl.d/99-security.conf linked to
+   * /etc/sysctl.conf, share one entry and one write.
+   */
+  private key(targetPath: string, follow = true): string {
+    try {
+      return normalizeTargetPath(`/${path.relative(this.root, this.resolve(targetPath, follow))}`);
+    } catch (error) {
+      // A link loop or a link out of the root: the readers report it, so keep the name as written.
+      if (error instanceof TargetError) return normalizeTargetPath(targetPath);
+      throw error;
+    }
+  }
+
+  private entryAt(targetPath: string, follow: boolean): NamedEntry {
+    const key = this.key(targetPath, follow);
+    const entry = this.entries.get(key) ?? { path: normalizeTargetPath(targetPath), reasons: [] };
+    this.entries.set(key, entry);
+    return entry;
   }
 
   private entryFor(targetPath: string, follow: boolean): OverlayEntry | undefined {
-    const direct = this.entries.get(this.key(targetPath));
+    const direct = this.entries.get(this.key(targetPath, false));
     if (direct !== undefined) {
       if (direct.symlink !== undefined && follow) return undefined;
       return direct;
     }
-    return undefined;
+    return follow ? this.entries.get(this.key(targetPath, true)) : undefined;
   }
 
   /** Replace the content of a file (creating it), keeping or setting mode and owner. */
   writeFile(targetPath: string, content: string | Buffer, reason: string | string[], attributes: { mode?: number; uid?: number; gid?: number } = {}): void {
-    const key = this.key(targetPath);
-    const entry = this.entries.get(key) ?? { reasons: [] };
+    const entry = this.entryAt(targetPath, true);
     entry.content = typeof content === 'string' ? Buffer.from(content, 'utf8') : content;
     delete entry.deleted;
     delete entry.symlink;
@@ -78,26 +101,28 @@ export class OverlayRootFs extends RootFs {
     if (attributes.uid !== undefined) entry.uid = attributes.uid;
     if (attributes.gid !== undefined) entry.gid = attributes.gid;
     addReasons(entry, reason);
-    this.entries.set(key, entry);
   }
 
   setMode(targetPath: string, mode: number, reason: string, owner: { uid?: number; gid?: number } = {}): void {
-    const key = this.key(targetPath);
-    const entry = this.entries.get(key) ?? { reasons: [] };
+    const entry = this.entryAt(targetPath, true);
     entry.mode = mode;
     if (owner.uid !== undefined) entry.uid = owner.uid;
     if (owner.gid !== undefined) entry.gid = owner.gid;
     addReasons(entry, reason);
-    this.entries.set(key, entry);
   }
 
   symlink(targetPath: string, linkTarget: string, reason: string): void {
-    this.entries.set(this.key(targetPath), { symlink: linkTarget, noFollow: true, reasons: [reason] });
+    this.entries.set(this.key(targetPath, false), { path: normalizeTargetPath(targetPath), symlink: linkTarget, noFollow: true, reasons: [reason] });
   }
 
   /** Delete a file or, with noFollow, a symbolic link itself. */
   remove(targetPath: string, reason: string, noFollow = false): void {
-    this.entries.set(this.key(targetPath), { deleted: true, noFollow, reasons: [reason] });
+    this.entries.set(this.key(targetPath, !noFollow), { path: normalizeTargetPath(targetPath), deleted: true, noFollow, reasons: [reason] });
+  }
+
+  /** Drop the pending change of a path, so the file reads as it is on disk again. */
+  discard(targetPath: string, follow = true): void {
+    this.entries.delete(this.key(targetPath, follow));
   }
 
   /** Text of a file as the overlay sees it, or undefined when it does not exist. */
@@ -107,10 +132,10 @@ export class OverlayRootFs extends RootFs {
 
   /** Pending changes in path order, for the transaction layer. */
   changes(): Array<FileChange & { reasons: string[] }> {
-    return [...this.entries.entries()]
-      .sort(([a], [b]) => compareBytes(a, b))
-      .map(([targetPath, entry]) => {
-        const change: FileChange & { reasons: string[] } = { path: targetPath, reasons: entry.reasons };
+    return [...this.entries.values()]
+      .sort((a, b) => compareBytes(a.path, b.path))
+      .map((entry) => {
+        const change: FileChange & { reasons: string[] } = { path: entry.path, reasons: entry.reasons };
         if (entry.deleted === true) change.content = null;
         else if (entry.symlink !== undefined) change.symlink = entry.symlink;
         else if (entry.content !== undefined) change.content = entry.content;
@@ -128,7 +153,8 @@ export class OverlayRootFs extends RootFs {
 
   /** True when the directory exists only because the overlay puts a file into it. */
   private impliedDirectory(targetPath: string): boolean {
-    const prefix = this.key(targetPath) === '/' ? '/' : `${this.key(targetPath)}/`;
+    const dir = this.key(targetPath);
+    const prefix = dir === '/' ? '/' : `${dir}/`;
     for (const [key, entry] of this.entries) {
       if (entry.deleted !== true && key.startsWith(prefix)) return true;
     }
@@ -164,7 +190,8 @@ export class OverlayRootFs extends RootFs {
 
   override readdir(targetPath: string): string[] {
     const names = new Set(super.readdir(targetPath));
-    const prefix = this.key(targetPath) === '/' ? '/' : `${this.key(targetPath)}/`;
+    const dir = this.key(targetPath);
+    const prefix = dir === '/' ? '/' : `${dir}/`;
     for (const [key, entry] of this.entries) {
       if (!key.startsWith(prefix)) continue;
       const rest = key.slice(prefix.length);

@@ -13,7 +13,9 @@ export function fileState(hostPath: string, follow = true): FileState | null {
   try {
     stat = follow ? fs.statSync(hostPath) : fs.lstatSync(hostPath);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    // ENOTDIR: a part of the path is a file, so nothing can exist below it.
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return null;
     throw error;
   }
   if (stat.isSymbolicLink()) {

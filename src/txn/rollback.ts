@@ -3,8 +3,8 @@ import * as path from 'node:path';
 import { text } from '../core/text.js';
 import { RootFs } from '../target/rootfs.js';
 import { UsageError } from '../target/target.js';
-import { fileState, removeFile, setModeOwner, writeFileAtomic, writeSymlinkAtomic } from './atomic.js';
-import { listManifests, readManifest, transactionHostDir, withLock, writeManifest } from './store.js';
+import { fileState, removeFile, setModeOwner, sha256, writeFileAtomic, writeSymlinkAtomic } from './atomic.js';
+import { listManifests, readManifest, rollbackCommand, TRANSACTIONS_DIR, transactionHostDir, withLock, writeManifest } from './store.js';
 import { sameState } from './transaction.js';
 import type { Manifest, RuntimeRecord } from './types.js';
 
@@ -21,9 +21,11 @@ export interface RollbackResult {
   removed: string[];
   /** Runtime steps that stay until reboot or could not be reversed. */
   kept: RuntimeRecord[];
+  /** Later edits that --force replaced, each copied into the transaction directory first. */
+  saved: Array<{ path: string; copy: string }>;
 }
 
-/** Find the newest transaction not yet rolled back, which `rollback` without an id restores. */
+/** Find the newest transaction not yet rolled back; `rollback` without an id restores it only when it is the newest of all. */
 export function latestTransaction(root: string): Manifest | undefined {
   return listManifests(root)
     .filter((manifest) => manifest.state !== 'rolled-back')
@@ -44,6 +46,28 @@ export function driftedFiles(root: string, manifest: Manifest): string[] {
   return drifted;
 }
 
+/** Paths whose restore needs the backed-up bytes, where the backup is missing or its hash differs from the manifest. */
+function damagedBackups(root: string, manifest: Manifest): string[] {
+  const rootFs = new RootFs(root);
+  const dir = transactionHostDir(root, manifest.id);
+  const damaged: string[] = [];
+  for (const file of manifest.files) {
+    if (file.before === null || file.before.symlink !== undefined) continue;
+    const follow = file.noFollow !== true;
+    const now = fileState(rootFs.resolve(file.path, follow), follow);
+    // Same bytes as before: only mode and owner are set back, so the backup is not read.
+    if (now !== null && now.symlink === undefined && now.sha256 === file.before.sha256) continue;
+    let bytes: Buffer | undefined;
+    try {
+      bytes = file.backup === undefined ? undefined : fs.readFileSync(path.join(dir, file.backup));
+    } catch {
+      bytes = undefined;
+    }
+    if (bytes === undefined || sha256(bytes) !== file.before.sha256) damaged.push(file.path);
+  }
+  return damaged;
+}
+
 /** Restore every file of a transaction byte for byte with mode and owner, and remove the files it created. */
 export function rollbackTransaction(root: string, id: string | undefined, options: RollbackOptions = {}): RollbackResult {
   return withLock(root, () => restoreTransaction(root, id, options));
@@ -59,17 +83,37 @@ export function restoreTransaction(root: string, id: string | undefined, options
     if (manifest.state === 'rolled-back') {
       throw new UsageError(text(`transaction ${manifest.id} is already rolled back`, `トランザクション ${manifest.id} はすでに元に戻されています`));
     }
+    const newest = listManifests(root).at(-1);
+    if (id === undefined && newest !== undefined && newest.id !== manifest.id) {
+      // A second "rollback" typed by mistake must not quietly undo an older apply as well.
+      throw new UsageError(
+        text(
+          `the latest transaction ${newest.id} is already rolled back; to undo the one before it too, run "${rollbackCommand(root, manifest.id)}"`,
+          `最新のトランザクション ${newest.id} はすでに元に戻されています。その前のものも戻す場合は "${rollbackCommand(root, manifest.id)}" を実行してください`,
+        ),
+      );
+    }
 
     if (options.force !== true && manifest.state === 'committed') {
       const drifted = driftedFiles(root, manifest);
       if (drifted.length > 0) {
         throw new UsageError(
           text(
-            `files changed after transaction ${manifest.id}: ${drifted.join(', ')}; rolling back would lose those changes. Review them, then run rollback --force to restore anyway`,
-            `トランザクション ${manifest.id} の後にファイルが変更されています: ${drifted.join(', ')}。元に戻すとその変更は失われます。内容を確認し、それでも戻す場合は rollback --force を実行してください`,
+            `files changed after transaction ${manifest.id}: ${drifted.join(', ')}; rolling back would lose those changes. Review them, then run "${rollbackCommand(root, manifest.id, ' --force')}" to restore anyway`,
+            `トランザクション ${manifest.id} の後にファイルが変更されています: ${drifted.join(', ')}。元に戻すとその変更は失われます。内容を確認し、それでも戻す場合は "${rollbackCommand(root, manifest.id, ' --force')}" を実行してください`,
           ),
         );
       }
+    }
+
+    const damaged = damagedBackups(root, manifest);
+    if (damaged.length > 0) {
+      throw new UsageError(
+        text(
+          `cannot roll back transaction ${manifest.id}: the backup of ${damaged.join(', ')} is missing or does not match its recorded SHA-256; nothing was restored. Put the backup back under ${TRANSACTIONS_DIR}/${manifest.id}/files or restore the file by hand`,
+          `トランザクション ${manifest.id} を元に戻せません: ${damaged.join(', ')} のバックアップがないか、記録された SHA-256 と一致しません。何も復元していません。${TRANSACTIONS_DIR}/${manifest.id}/files にバックアップを戻すか、ファイルを手で復元してください`,
+        ),
+      );
     }
 
     manifest.state = 'rolling-back';
@@ -86,11 +130,19 @@ export function restoreTransaction(root: string, id: string | undefined, options
     const dir = transactionHostDir(root, manifest.id);
     const restored: string[] = [];
     const removed: string[] = [];
-    for (const file of manifest.files) {
+    const saved: Array<{ path: string; copy: string }> = [];
+    for (const [index, file] of manifest.files.entries()) {
       const follow = file.noFollow !== true;
       const hostPath = rootFs.resolve(file.path, follow);
       const now = fileState(hostPath, follow);
       if (sameState(now, file.before)) continue;
+      if (now !== null && now.symlink === undefined && !sameState(now, file.after)) {
+        // An edit made after the apply (only reached with --force): keep a copy before it is replaced.
+        const copy = `replaced/${index}`;
+        fs.mkdirSync(path.join(dir, 'replaced'), { recursive: true, mode: 0o700 });
+        writeFileAtomic(path.join(dir, copy), fs.readFileSync(hostPath), 0o600, 0, 0);
+        saved.push({ path: file.path, copy: `${TRANSACTIONS_DIR}/${manifest.id}/${copy}` });
+      }
       if (file.before === null) {
         removeFile(hostPath);
         removed.push(file.path);
@@ -119,7 +171,7 @@ export function restoreTransaction(root: string, id: string | undefined, options
 
     manifest.state = 'rolled-back';
     writeManifest(root, manifest);
-    return { id: manifest.id, restored, removed, kept };
+    return { id: manifest.id, restored, removed, kept, saved };
   }
 }
 

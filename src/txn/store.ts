@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { text } from '../core/text.js';
+import { RootFs } from '../target/rootfs.js';
 import { UsageError } from '../target/target.js';
 import { writeFileAtomic } from './atomic.js';
 import type { Manifest } from './types.js';
@@ -10,8 +11,16 @@ import type { Manifest } from './types.js';
 export const TRANSACTIONS_DIR = '/var/lib/kimigayo-harden/transactions';
 const LOCK_FILE = '/var/lib/kimigayo-harden/lock';
 
+/**
+ * Map a path of the store to the host with the target's links followed inside the root: an image
+ * whose /var links to /data/var must keep its transactions in its own /data/var, not the host's.
+ */
+function storeHostPath(root: string, targetPath: string): string {
+  return new RootFs(root).resolve(targetPath);
+}
+
 export function transactionsHostDir(root: string): string {
-  return path.join(root, TRANSACTIONS_DIR);
+  return storeHostPath(root, TRANSACTIONS_DIR);
 }
 
 export function transactionHostDir(root: string, id: string): string {
@@ -22,6 +31,17 @@ export function transactionHostDir(root: string, id: string): string {
 export function newTransactionId(now = new Date()): string {
   const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
   return `${stamp}-${randomBytes(3).toString('hex')}`;
+}
+
+/** Quote a path for a POSIX shell when it contains anything beyond the usual path characters. */
+function shellQuote(value: string): string {
+  return /^[\w@%+=:,./-]+$/.test(value) ? value : `'${value.replace(/'/g, `'\\''`)}'`;
+}
+
+/** Build the rollback command that messages suggest, with --root unless the target is the live host. */
+export function rollbackCommand(root: string, id: string, options = ''): string {
+  const rootFlag = path.resolve(root) === '/' ? '' : ` --root ${shellQuote(root)}`;
+  return `kimigayo-harden rollback ${id}${options}${rootFlag}`;
 }
 
 const ID_PATTERN = /^\d{8}T\d{6}Z-[0-9a-f]{6}$/;
@@ -65,11 +85,23 @@ export function listTransactionIds(root: string): string[] {
   } catch {
     return [];
   }
-  return names.filter((name) => ID_PATTERN.test(name)).sort();
+  // A directory without a manifest is a begin that stopped before writing it, so no target file was changed.
+  return names.filter((name) => ID_PATTERN.test(name) && fs.existsSync(path.join(transactionsHostDir(root), name, 'manifest.json'))).sort();
 }
 
+/** Manifests of all transactions, oldest first. */
 export function listManifests(root: string): Manifest[] {
-  return listTransactionIds(root).map((id) => readManifest(root, id));
+  // Ids have whole seconds and a random suffix, so two applies in one second sort by chance;
+  // createdAt has milliseconds.
+  const byAge = (a: Manifest, b: Manifest): number => compareText(a.createdAt, b.createdAt) || compareText(a.id, b.id);
+  return listTransactionIds(root)
+    .map((id) => readManifest(root, id))
+    .sort(byAge);
+}
+
+function compareText(a: string, b: string): number {
+  if (a === b) return 0;
+  return a < b ? -1 : 1;
 }
 
 /** Transactions an apply or rollback was killed in the middle of. */
@@ -101,9 +133,23 @@ function processAlive(pid: number): boolean {
  * A lock whose process is gone (killed apply) is taken over.
  */
 export function withLock<T>(root: string, work: () => T): T {
-  const lock = path.join(root, LOCK_FILE);
-  fs.mkdirSync(path.dirname(lock), { recursive: true, mode: 0o700 });
-  acquireLock(lock);
+  const lock = storeHostPath(root, LOCK_FILE);
+  try {
+    // A recursive mkdir on a read-only mount reports ENOENT, so ask for write access first to get EROFS.
+    fs.accessSync(root, fs.constants.W_OK);
+    fs.mkdirSync(path.dirname(lock), { recursive: true, mode: 0o700 });
+    acquireLock(lock);
+  } catch (error) {
+    if (error instanceof UsageError) throw error;
+    // A read-only or full file system, or a directory root may not write: the user can fix that.
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new UsageError(
+      text(
+        `cannot create the lock ${LOCK_FILE} under ${root} (${reason}); nothing was changed. Make the target writable (a read-only mount?) and run the command again`,
+        `${root} の下にロック ${LOCK_FILE} を作れません(${reason})。何も変更していません。対象を書き込み可能にして(読み取り専用でマウントされていませんか)、もう一度実行してください`,
+      ),
+    );
+  }
   try {
     return work();
   } finally {

@@ -6,7 +6,7 @@ import { UsageError } from '../target/target.js';
 import { TOOL_VERSION } from '../version.js';
 import { fileState, removeFile, setModeOwner, sha256, writeFileAtomic, writeSymlinkAtomic } from './atomic.js';
 import { restoreTransaction } from './rollback.js';
-import { createTransactionDir, interruptedTransactions, newTransactionId, transactionHostDir, withLock, writeManifest } from './store.js';
+import { createTransactionDir, interruptedTransactions, newTransactionId, rollbackCommand, transactionHostDir, withLock, writeManifest } from './store.js';
 import type { FileChange, FileState, Manifest, ManifestFile, RuntimeRecord } from './types.js';
 
 /** A file change with its before and after states worked out, ready to be shown or carried out. */
@@ -107,29 +107,41 @@ export class Transaction {
         text(`cannot create the transaction directory under ${root} (${reason}); nothing was written`, `${root} の下にトランザクションのディレクトリを作れません(${reason})。何も書き込んでいません`),
       );
     }
-    const files: ManifestFile[] = prepared.map((item, index) => {
-      const entry: ManifestFile = { path: item.change.path, before: item.before, after: item.after };
-      if (item.change.symlink !== undefined || item.change.noFollow === true) entry.noFollow = true;
-      if (item.beforeBytes !== null) {
-        entry.backup = `files/${index}`;
-        const backup = path.join(dir, entry.backup);
-        writeFileAtomic(backup, item.beforeBytes, 0o600, 0, 0);
-      }
-      return entry;
-    });
-    const manifest: Manifest = {
-      formatVersion: 1,
-      id,
-      createdAt: new Date().toISOString(),
-      toolVersion: TOOL_VERSION,
-      description,
-      state: 'applying',
-      files,
-      createdDirectories: [],
-      runtime: [],
-    };
-    writeManifest(root, manifest);
-    return new Transaction(root, manifest, prepared);
+    try {
+      const files: ManifestFile[] = prepared.map((item, index) => {
+        const entry: ManifestFile = { path: item.change.path, before: item.before, after: item.after };
+        if (item.change.symlink !== undefined || item.change.noFollow === true) entry.noFollow = true;
+        if (item.beforeBytes !== null) {
+          entry.backup = `files/${index}`;
+          const backup = path.join(dir, entry.backup);
+          writeFileAtomic(backup, item.beforeBytes, 0o600, 0, 0);
+        }
+        return entry;
+      });
+      const manifest: Manifest = {
+        formatVersion: 1,
+        id,
+        createdAt: new Date().toISOString(),
+        toolVersion: TOOL_VERSION,
+        description,
+        state: 'applying',
+        files,
+        createdDirectories: [],
+        runtime: [],
+      };
+      writeManifest(root, manifest);
+      return new Transaction(root, manifest, prepared);
+    } catch (error) {
+      // No target file has been touched yet, so removing the partial backups undoes everything.
+      fs.rmSync(dir, { recursive: true, force: true });
+      const reason = error instanceof Error ? error.message : String(error);
+      throw new UsageError(
+        text(
+          `cannot write the backups to ${dir} (${reason}); nothing was changed. Free space there (or make it writable) and apply again`,
+          `${dir} にバックアップを書き込めません(${reason})。何も変更していません。空き容量を確保して(または書き込み可能にして)もう一度 apply を実行してください`,
+        ),
+      );
+    }
   }
 
   get id(): string {
@@ -256,8 +268,8 @@ export function refuseWhenInterrupted(root: string): void {
   if (interrupted === undefined) return;
   throw new UsageError(
     text(
-      `transaction ${interrupted.id} (${interrupted.description}) was interrupted; run "kimigayo-harden rollback ${interrupted.id}" to restore its files first`,
-      `トランザクション ${interrupted.id}(${interrupted.description})は中断されています。先に "kimigayo-harden rollback ${interrupted.id}" でファイルを元に戻してください`,
+      `transaction ${interrupted.id} (${interrupted.description}) was interrupted; run "${rollbackCommand(root, interrupted.id)}" to restore its files first`,
+      `トランザクション ${interrupted.id}(${interrupted.description})は中断されています。先に "${rollbackCommand(root, interrupted.id)}" でファイルを元に戻してください`,
     ),
   );
 }

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { wrapJapanese } from '../../src/cli/common.js';
 import { main } from '../../src/cli/main.js';
+import { displayWidth } from '../../src/core/text.js';
 import { HARDENED_TREE, WEAK_TREE, makeTree, removeTree } from '../helpers/fixture.js';
 
 async function run(argv: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -116,6 +118,23 @@ describe('cli', () => {
     assert.match(result.stdout, /^使い方:/m);
     assert.match(result.stdout, /^オプション:/m);
     assert.match(result.stdout, /既定値: 1/);
+  });
+
+  test('Japanese help fits 80 columns', async () => {
+    for (const command of ['audit', 'plan', 'apply', 'rollback']) {
+      const result = await run([command, '--help', '--lang', 'ja']);
+      for (const line of result.stdout.split('\n')) {
+        assert.ok(displayWidth(line) <= 80, `${command}: ${displayWidth(line)} columns: ${line}`);
+        assert.doesNotMatch(line, /^\s*[、。)]/, `${command}: a line starts with a closing mark`);
+      }
+    }
+  });
+
+  test('wrapJapanese breaks between characters', () => {
+    assert.equal(wrapJapanese('あいうえお、かきくけこ', 12), 'あいうえお、\nかきくけこ');
+    assert.equal(wrapJapanese('あいうえお、かきくけこ', 10), 'あいうえ\nお、かきく\nけこ', 'the comma stays with the character before it');
+    assert.equal(wrapJapanese('rootfs やイメージ', 10), 'rootfs や\nイメージ');
+    assert.equal(wrapJapanese('a b\n\nc', 10), 'a b\n\nc');
   });
 
   test('help is available in Japanese', async () => {

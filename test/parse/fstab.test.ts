@@ -110,6 +110,30 @@ describe('parseFstab', () => {
     );
   });
 
+  test('comment after field 6', () => {
+    const source = 'UUID=0a34\t/\text4\terrors=remount-ro\t0\t1\t# root fs\n/dev/sda2 /tmp ext4 defaults,exec 0 2 # scratch\n';
+    const doc = parseFstab(source, '/etc/fstab');
+    assert.deepEqual(doc.diagnostics, [], 'findmnt 2.38 reads both lines without a parse error');
+    assert.equal(serializeFstab(doc), source);
+    const found = doc.lines.filter((line): line is FstabEntry => line.kind === 'entry');
+    assert.deepEqual(found.map((entry) => [entry.file, entry.options.join(','), entry.passno]), [
+      ['/', 'errors=remount-ro', 1],
+      ['/tmp', 'defaults,exec', 2],
+    ]);
+
+    const changed = withFstabField(found[1] as FstabEntry, 3, 'defaults,nodev');
+    assert.equal(changed.raw, '/dev/sda2 /tmp ext4 defaults,nodev 0 2 # scratch');
+    assert.equal(changed.passno, 2);
+  });
+
+  test('comment in field 5 is a bad number', () => {
+    const doc = parseFstab('/dev/a /a ext4 defaults # note\n', '/etc/fstab');
+    assert.deepEqual(doc.diagnostics.map((d) => [d.code, d.value]), [
+      ['fstab.bad-number', '#'],
+      ['fstab.bad-number', 'note'],
+    ]);
+  });
+
   test('hasOptions', () => {
     const [entry] = entries('tmpfs /tmp tmpfs nodev,nosuid,noexec 0 0\n');
     assert.equal(hasOptions(entry as FstabEntry, ['nodev', 'nosuid']), true);
@@ -169,6 +193,13 @@ describe('parseFstab against findmnt --verify', { skip: !hasFindmnt && 'findmnt 
     const ourLines = [...new Set(parseFstab(source, '/etc/fstab').diagnostics.map((d) => d.line))];
     assert.deepEqual(ourLines, [2, 3, 4]);
     assert.deepEqual(ourLines, findmntLines);
+  });
+
+  test('trailing comment passes both', () => {
+    const source = 'proc /proc proc defaults 0 0 # kernel\ntmpfs\t/tmp\ttmpfs\tdefaults,exec\t0\t0\t# scratch\n';
+    const result = findmntVerify(source);
+    assert.equal(result.status, 0, result.output);
+    assert.deepEqual(parseFstab(source, '/etc/fstab').diagnostics, []);
   });
 
   test('escapes decode as in findmnt', () => {

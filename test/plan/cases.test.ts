@@ -7,6 +7,7 @@ import { runAudit } from '../../src/engine/audit.js';
 import { loadSshd } from '../../src/model/sshd.js';
 import { detectSysctlLoader, loadSysctl } from '../../src/model/sysctl.js';
 import { makePlan } from '../../src/plan/plan.js';
+import { renderPlan } from '../../src/report/plan.js';
 import { RootFs } from '../../src/target/rootfs.js';
 import { openTarget } from '../../src/target/target.js';
 import { applyFileChanges, rollbackTransaction } from '../../src/txn/index.js';
@@ -64,6 +65,54 @@ describe('plan and apply: cases from the field', () => {
     }
   });
 
+  test('drop-in that sorts before ours is edited', () => {
+    const root = makeTree({
+      ...BASE,
+      '/etc/ssh/sshd_config': 'Include /etc/ssh/sshd_config.d/*.conf\n',
+      '/etc/ssh/sshd_config.d/00-admin.conf': '# set by the admins\nPasswordAuthentication yes\n',
+    });
+    try {
+      const plan = planAndApply(root, ['ssh.passwordauthentication'], 1);
+      assert.deepEqual(plan.unresolved.map((result) => result.control.id), []);
+      assert.equal(read(root, 'etc/ssh/sshd_config.d/00-admin.conf'), '# set by the admins\nPasswordAuthentication no\n');
+      assert.ok(plan.notes.some((note) => note.message.en.startsWith('/etc/ssh/sshd_config.d/00-admin.conf:2 is read before')));
+      assert.ok(!plan.notes.some((note) => /so its value wins/.test(note.message.en)), 'no note claims our drop-in wins');
+      const effective = loadSshd(new RootFs(root)).global('passwordauthentication');
+      assert.deepEqual(effective.value, ['no']);
+    } finally {
+      removeTree(root);
+    }
+  });
+
+  test('CRLF files get CRLF lines', () => {
+    const root = makeTree({
+      ...BASE,
+      '/etc/ssh/sshd_config': 'Port 22\r\nMatch Group sftp\r\n    ForceCommand internal-sftp\r\n',
+      '/etc/fstab': 'proc /proc proc defaults 0 0\r\n',
+      '/etc/sysctl.conf': '# local\r\nvm.swappiness = 10\r\n',
+    });
+    try {
+      planAndApply(root, ['ssh.passwordauthentication', 'mount./tmp.'], 2);
+      assert.equal(read(root, 'etc/ssh/sshd_config'), 'Port 22\r\nPasswordAuthentication no\r\nMatch Group sftp\r\n    ForceCommand internal-sftp\r\n');
+      assert.equal(read(root, 'etc/fstab'), 'proc /proc proc defaults 0 0\r\ntmpfs /tmp tmpfs nodev,nosuid,noexec 0 0\r\n');
+    } finally {
+      removeTree(root);
+    }
+  });
+
+  test('Match all value is reported', () => {
+    const source = 'Port 22\nMatch all\n  PasswordAuthentication yes\n';
+    const root = makeTree({ ...BASE, '/etc/ssh/sshd_config': source });
+    try {
+      const plan = planAndApply(root, ['ssh.passwordauthentication'], 1);
+      assert.equal(read(root, 'etc/ssh/sshd_config'), 'Port 22\nPasswordAuthentication no\nMatch all\n  PasswordAuthentication yes\n');
+      assert.deepEqual(plan.unresolved.map((result) => result.control.id), ['ssh.passwordauthentication']);
+      assert.ok(plan.notes.some((note) => note.message.en === '/etc/ssh/sshd_config:3: the Match all block sets PasswordAuthentication yes for its connections; review it by hand'));
+    } finally {
+      removeTree(root);
+    }
+  });
+
   test('setting goes before a trailing Match block', () => {
     const source = 'Port 22\nPermitRootLogin yes\n\n# SFTP users are jailed\nMatch Group sftp\n    ChrootDirectory /srv/%u\n    ForceCommand internal-sftp\n';
     const root = makeTree({ ...BASE, '/etc/ssh/sshd_config': source });
@@ -99,6 +148,30 @@ describe('plan and apply: cases from the field', () => {
     }
   });
 
+  test('tmp line with a trailing comment is edited in place', () => {
+    const fstab = 'UUID=0a34\t/\text4\terrors=remount-ro\t0\t1\t# root fs\n/dev/sda2 /tmp ext4 defaults,exec 0 2 # scratch\n';
+    const root = makeTree({ ...BASE, '/etc/fstab': fstab });
+    try {
+      const plan = planAndApply(root, ['mount./tmp.'], 2);
+      assert.deepEqual(plan.unresolved.map((result) => result.control.id), []);
+      assert.equal(read(root, 'etc/fstab'), 'UUID=0a34\t/\text4\terrors=remount-ro\t0\t1\t# root fs\n/dev/sda2 /tmp ext4 defaults,nodev,nosuid,noexec 0 2 # scratch\n');
+    } finally {
+      removeTree(root);
+    }
+  });
+
+  test('unreadable tmp line gets no second line', () => {
+    const fstab = '/dev/sda2 /tmp ext4 defaults 0 2 scratch disk\n';
+    const root = makeTree({ ...BASE, '/etc/fstab': fstab });
+    try {
+      const plan = planAndApply(root, ['mount./tmp.'], 2);
+      assert.equal(read(root, 'etc/fstab'), fstab);
+      assert.ok(plan.notes.some((note) => note.message.en === '/etc/fstab:1 names /tmp but cannot be read, so no line is added for it; fix that line by hand'));
+    } finally {
+      removeTree(root);
+    }
+  });
+
   test('later sysctl file wins and is changed in place', () => {
     const root = makeTree({
       ...BASE,
@@ -113,6 +186,64 @@ describe('plan and apply: cases from the field', () => {
       assert.ok(plan.notes.some((note) => note.message.en.includes('/etc/sysctl.d/99-zz-vendor.conf:2')));
       assert.equal(read(root, 'etc/sysctl.d/99-zz-vendor.conf'), '# vendor default\nkernel.kptr_restrict = 2\n');
       assert.equal(loadSysctl(new RootFs(root), loader).get('kernel.kptr_restrict')?.value, '2');
+    } finally {
+      removeTree(root);
+    }
+  });
+
+  test('later dash-prefixed sysctl line keeps its dash', () => {
+    const root = makeTree({ ...BASE, '/etc/sysctl.d/99-zz-vendor.conf': '-kernel.kptr_restrict = 0\n' });
+    try {
+      planAndApply(root, ['sysctl.kernel.kptr_restrict'], 3);
+      assert.equal(read(root, 'etc/sysctl.d/99-zz-vendor.conf'), '-kernel.kptr_restrict = 2\n');
+    } finally {
+      removeTree(root);
+    }
+  });
+
+  test('existing install /bin/false is kept', () => {
+    const root = makeTree({ ...BASE, '/lib/modules/6.1.0-test/modules.dep': '', '/etc/modprobe.d/local.conf': 'install cramfs /bin/false\n' });
+    try {
+      const plan = planAndApply(root, ['module.cramfs', 'module.udf'], 3);
+      assert.equal(read(root, 'etc/modprobe.d/local.conf'), 'install cramfs /bin/false\n');
+      const ours = read(root, 'etc/modprobe.d/kimigayo-harden.conf');
+      assert.doesNotMatch(ours, /cramfs/);
+      assert.match(ours, /^install udf \/bin\/true$/m);
+      assert.deepEqual(plan.unresolved, []);
+    } finally {
+      removeTree(root);
+    }
+  });
+
+  test('sysctl file linked to sysctl.conf', () => {
+    const root = makeTree({
+      ...BASE,
+      '/etc/sysctl.conf': 'kernel.kptr_restrict=1\n',
+      '/etc/sysctl.d/99-security.conf': { symlink: '../sysctl.conf' },
+    });
+    try {
+      const plan = planAndApply(root, ['sysctl.kernel.kptr_restrict', 'sysctl.kernel.dmesg_restrict'], 3);
+      assert.deepEqual(plan.files.map((file) => file.change.path), ['/etc/sysctl.d/99-security.conf'], 'one change for the two names of the file');
+      assert.deepEqual(plan.unresolved, []);
+      assert.equal(fs.readlinkSync(path.join(root, 'etc/sysctl.d/99-security.conf')), '../sysctl.conf', 'the link stays');
+      assert.equal(read(root, 'etc/sysctl.conf'), 'kernel.kptr_restrict=2\nkernel.dmesg_restrict = 1\n');
+    } finally {
+      removeTree(root);
+    }
+  });
+
+  test('drop-in directory that is a file', () => {
+    const root = makeTree({
+      ...BASE,
+      '/etc/ssh/sshd_config': 'Include /etc/ssh/sshd_config.d/*.conf\n',
+      '/etc/ssh/sshd_config.d': 'not a directory\n',
+    });
+    try {
+      const target = openTarget({ root, container: 'no' });
+      const plan = makePlan(target, { level: 1, only: ['ssh.passwordauthentication'] });
+      assert.deepEqual(plan.files, []);
+      assert.deepEqual(plan.manual.map((result) => result.control.id), ['ssh.passwordauthentication'], 'left to the operator');
+      assert.ok(plan.notes.some((note) => note.message.en === 'cannot write /etc/ssh/sshd_config.d/00-kimigayo-harden.conf: /etc/ssh/sshd_config.d is not a directory; move that file away, create the directory and plan again'));
     } finally {
       removeTree(root);
     }
@@ -170,6 +301,35 @@ describe('plan and apply: cases from the field', () => {
 
   test('lockout guard passes with a doas admin', () => {
     const root = makeTree({ ...BASE, '/etc/ssh/sshd_config': 'PasswordAuthentication yes\n' });
+    try {
+      const plan = makePlan(openTarget({ root, container: 'no' }), { level: 1, only: ['ssh.passwordauthentication'] });
+      assert.deepEqual(plan.guards, []);
+    } finally {
+      removeTree(root);
+    }
+  });
+
+  test('kept module is left to the operator', () => {
+    const root = makeTree({ ...BASE, '/lib/modules/6.1.0-test/modules.dep': '' });
+    try {
+      const target = openTarget({ root, container: 'no' });
+      const plan = makePlan(target, { level: 3, only: ['module.squashfs', 'module.cramfs'], profile: { keepModules: ['squashfs'] } });
+      assert.deepEqual(plan.manual.map((result) => result.control.id), ['module.squashfs']);
+      assert.deepEqual(plan.unresolved, []);
+      const content = plan.files.find((file) => file.change.path === '/etc/modprobe.d/kimigayo-harden.conf')?.afterBytes?.toString('utf8') ?? '';
+      assert.match(content, /^install cramfs \/bin\/true$/m);
+      assert.doesNotMatch(content, /squashfs/);
+    } finally {
+      removeTree(root);
+    }
+  });
+
+  test('lockout guard reads doas setenv', () => {
+    const root = makeTree({
+      ...BASE,
+      '/etc/ssh/sshd_config': 'PasswordAuthentication yes\n',
+      '/etc/doas.conf': '# admins\npermit persist setenv { PATH=/usr/sbin:/usr/bin LANG } :wheel\n',
+    });
     try {
       const plan = makePlan(openTarget({ root, container: 'no' }), { level: 1, only: ['ssh.passwordauthentication'] });
       assert.deepEqual(plan.guards, []);
@@ -236,6 +396,10 @@ describe('service remedies', () => {
       assert.ok(fs.existsSync(path.join(root, 'etc/init.d/telnetd')), 'the init script stays');
       assert.equal(fs.existsSync(path.join(root, 'etc/runlevels/default/iptables')), false);
       assert.ok(plan.notes.some((note) => /no rule file to load/.test(note.message.en)));
+      assert.ok(plan.manual.some((result) => result.control.id === 'service.iptables'), 'the firewall service is left to the operator');
+      const shown = renderPlan(plan, 'en');
+      assert.match(shown, /^ {2}link {4}\/etc\/runlevels\/default\/auditd {2}\[service\.auditd\]\n {10}- -> link to \/etc\/init\.d\/auditd$/m);
+      assert.ok(!plan.unresolved.some((result) => result.control.id === 'service.iptables'));
     } finally {
       removeTree(root);
     }

@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { main } from '../../src/cli/main.js';
 import { runAudit } from '../../src/engine/audit.js';
+import { makePlan } from '../../src/plan/plan.js';
 import type { FilePlan } from '../../src/plan/plan.js';
 import { validateFstab, validateSshd } from '../../src/plan/validate.js';
 import { hasRemedy } from '../../src/remedy/index.js';
@@ -140,6 +141,61 @@ describe('apply level 3 on the Debian tree', () => {
   });
 });
 
+describe('sshd files from the field, read back by sshd -T', () => {
+  let tree = '';
+  const main = 'Include /etc/ssh/sshd_config.d/*.conf\r\nInclude /etc/ssh/empty.d/*.conf\r\nusepam yes\r\nMatch all\r\n  X11Forwarding no\r\n';
+  const admins = '# set by the admins\r\npasswordauthentication "yes"\r\n';
+
+  before(() => {
+    tree = copyTree(debianTree());
+    addAdmin(tree);
+    fs.writeFileSync(path.join(tree, 'etc/ssh/sshd_config'), main);
+    fs.writeFileSync(path.join(tree, 'etc/ssh/sshd_config.d/00-admin.conf'), admins);
+  });
+  after(() => removeTree(tree));
+
+  test('drop-in before ours is edited', async () => {
+    const result = await run(['apply', '--root', tree, '--level', '1', '--container', 'no']);
+    assert.equal(result.code, 0, `${result.stdout}${result.stderr}`);
+    assert.equal(fs.readFileSync(path.join(tree, 'etc/ssh/sshd_config.d/00-admin.conf'), 'utf8'), '# set by the admins\r\npasswordauthentication no\r\n');
+    assert.equal(fs.readFileSync(path.join(tree, 'etc/ssh/sshd_config'), 'utf8'), main);
+
+    const effective = inTree(tree, ['/usr/sbin/sshd', '-T', '-C', 'user=admin,host=client,addr=198.18.0.2']);
+    assert.equal(effective.status, 0, effective.output);
+    assert.match(effective.output, /^passwordauthentication no$/m);
+    assert.match(effective.output, /^permitrootlogin no$/m);
+  });
+
+  test('rollback restores the CRLF files', async () => {
+    const result = await run(['rollback', '--root', tree]);
+    assert.equal(result.code, 0, `${result.stdout}${result.stderr}`);
+    assert.equal(fs.readFileSync(path.join(tree, 'etc/ssh/sshd_config.d/00-admin.conf'), 'utf8'), admins);
+    assert.equal(fs.existsSync(path.join(tree, 'etc/ssh/sshd_config.d/00-kimigayo-harden.conf')), false);
+  });
+});
+
+describe('sshd config that sshd -t already rejects', () => {
+  let tree = '';
+  before(() => {
+    tree = copyTree(debianTree());
+    addAdmin(tree);
+    fs.appendFileSync(path.join(tree, 'etc/ssh/sshd_config'), 'Bogus yes\n');
+  });
+  after(() => removeTree(tree));
+
+  test('apply names the current files', async () => {
+    const sshdConfig = fs.readFileSync(path.join(tree, 'etc/ssh/sshd_config'));
+    const result = await run(['apply', '--root', tree, '--level', '1', '--container', 'no']);
+    assert.equal(result.code, 2, result.stdout);
+    assert.match(result.stderr, /refused: sshd -t already rejects the current files: .*Bad configuration option: Bogus/);
+    assert.match(result.stderr, /fix them first, nothing was written/);
+    assert.doesNotMatch(result.stderr, /\r/, 'the CRLF of sshd output is gone');
+    assert.match(result.stdout, /^check FAILED \(the current files fail too\): sshd -t$/m);
+    assert.deepEqual(fs.readFileSync(path.join(tree, 'etc/ssh/sshd_config')), sshdConfig);
+    assert.equal(fs.existsSync(path.join(tree, 'etc/ssh/sshd_config.d/00-kimigayo-harden.conf')), false);
+  });
+});
+
 describe('candidate validation with the real programs', () => {
   function candidate(file: string, content: string): FilePlan {
     const bytes = Buffer.from(content);
@@ -158,6 +214,27 @@ describe('candidate validation with the real programs', () => {
     const result = validateSshd(debianTree(), [candidate('/etc/ssh/sshd_config.d/00-kimigayo-harden.conf', 'PermitRootLogin no\n')]);
     assert.equal(result.ok, true, result.output);
     assert.equal(result.skipped, undefined);
+  });
+
+  test('drop-in directory linked by absolute path', () => {
+    // The link points inside the target; on the host the same path must stay untouched.
+    const linked = `/srv/kh-ssh-${process.pid}.d`;
+    const tree = copyTree(debianTree());
+    try {
+      fs.mkdirSync(path.join(tree, linked), { recursive: true });
+      fs.rmSync(path.join(tree, 'etc/ssh/sshd_config.d'), { recursive: true, force: true });
+      fs.symlinkSync(linked, path.join(tree, 'etc/ssh/sshd_config.d'));
+
+      const bad = validateSshd(tree, [candidate('/etc/ssh/sshd_config.d/00-kimigayo-harden.conf', 'PermitRootLogin maybe\n')]);
+      assert.equal(bad.skipped, undefined);
+      assert.equal(bad.ok, false, 'sshd read the candidate through the link');
+      const good = validateSshd(tree, [candidate('/etc/ssh/sshd_config.d/00-kimigayo-harden.conf', 'PermitRootLogin no\n')]);
+      assert.equal(good.ok, true, good.output);
+      assert.equal(fs.existsSync(linked), false, 'nothing was written on the host');
+      assert.deepEqual(fs.readdirSync(path.join(tree, linked)), [], 'nothing was written in the target');
+    } finally {
+      removeTree(tree);
+    }
   });
 
   test('findmnt reports only new fstab errors', () => {

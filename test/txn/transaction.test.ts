@@ -2,17 +2,21 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, test } from 'node:test';
 import {
   applyFileChanges,
   interruptedTransactions,
+  latestTransaction,
   listManifests,
   prepareChanges,
   readManifest,
+  rollbackCommand,
   rollbackTransaction,
   Transaction,
 } from '../../src/txn/index.js';
 import { UsageError } from '../../src/target/target.js';
+import { createTransactionDir, writeManifest } from '../../src/txn/store.js';
 import { makeTree, removeTree } from '../helpers/fixture.js';
 
 function stateOf(root: string, file: string): { bytes: string; mode: number; uid: number; gid: number } {
@@ -87,6 +91,31 @@ describe('transactions', () => {
     assert.equal(fs.readFileSync(path.join(root, 'etc/ssh/sshd_config'), 'utf8'), 'Port 22\r\nPermitRootLogin yes\n');
   });
 
+  test('missing or altered backup stops rollback', () => {
+    const result = applyFileChanges(
+      root,
+      [
+        { path: '/etc/ssh/sshd_config', content: 'PermitRootLogin no\n' },
+        { path: '/etc/shadow', content: 'changed\n' },
+      ],
+      'test',
+    );
+    const id = result.id as string;
+    const files = readManifest(root, id).files;
+    const backupOf = (file: string): string => path.join(root, 'var/lib/kimigayo-harden/transactions', id, files.find((entry) => entry.path === file)?.backup as string);
+
+    fs.rmSync(backupOf('/etc/shadow'));
+    fs.writeFileSync(backupOf('/etc/ssh/sshd_config'), 'Port 22\n');
+    for (const force of [false, true]) {
+      assert.throws(
+        () => rollbackTransaction(root, id, { force }),
+        (error: unknown) => error instanceof UsageError && error.message.includes('the backup of /etc/ssh/sshd_config, /etc/shadow is missing or does not match its recorded SHA-256; nothing was restored'),
+      );
+    }
+    assert.equal(readManifest(root, id).state, 'committed', 'the transaction stays as it was');
+    assert.equal(fs.readFileSync(path.join(root, 'etc/shadow'), 'utf8'), 'changed\n');
+  });
+
   test('interrupted transaction is found and rolled back', () => {
     const prepared = prepareChanges(root, [
       { path: '/etc/ssh/sshd_config', content: 'PermitRootLogin no\n' },
@@ -110,6 +139,35 @@ describe('transactions', () => {
 
   test('nothing to roll back', () => {
     assert.throws(() => rollbackTransaction(root, undefined), /no transaction to roll back/);
+  });
+
+  test('store follows a linked /var inside the root', () => {
+    fs.mkdirSync(path.join(root, 'data/var/lib'), { recursive: true });
+    fs.symlinkSync('/data/var', path.join(root, 'var'));
+    const result = applyFileChanges(root, [{ path: '/etc/binary', content: 'x' }], 'test');
+    const id = result.id as string;
+    assert.ok(fs.existsSync(path.join(root, 'data/var/lib/kimigayo-harden/transactions', id, 'manifest.json')));
+    assert.deepEqual(listManifests(root).map((manifest) => manifest.id), [id]);
+    rollbackTransaction(root, id);
+    assert.equal(fs.readFileSync(path.join(root, 'etc/binary'), 'utf8'), '\u0000\u00ff\u00fe');
+  });
+
+  test('same-second transactions sort by time', () => {
+    // The random suffix of the newer id sorts first, as it does by chance for half of all pairs.
+    const older = { id: '20261204T203000Z-ffffff', createdAt: '2026-12-04T20:30:00.100Z' };
+    const newer = { id: '20261204T203000Z-000000', createdAt: '2026-12-04T20:30:00.900Z' };
+    for (const item of [older, newer]) {
+      createTransactionDir(root, item.id);
+      writeManifest(root, { formatVersion: 1, ...item, toolVersion: 'test', description: 'test', state: 'committed', files: [], createdDirectories: [], runtime: [] });
+    }
+    assert.deepEqual(listManifests(root).map((manifest) => manifest.id), [older.id, newer.id]);
+    assert.equal(latestTransaction(root)?.id, newer.id);
+  });
+
+  test('directory without a manifest is skipped', () => {
+    fs.mkdirSync(path.join(root, 'var/lib/kimigayo-harden/transactions/20261204T000000Z-abcdef/files'), { recursive: true });
+    assert.deepEqual(listManifests(root), []);
+    assert.deepEqual(interruptedTransactions(root), []);
   });
 
   test('two changes to one file are rejected', () => {
@@ -138,5 +196,64 @@ describe('write failures', () => {
       spawnSync('chattr', ['-i', locked]);
       removeTree(root);
     }
+  });
+});
+
+describe('read-only target', () => {
+  const cli = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../bin/kimigayo-harden.js');
+
+  /** Run the CLI with the tree bind-mounted read-only in a private mount namespace, so the host's mounts never change. */
+  function runReadOnly(root: string, args: string[]): { status: number | null; stderr: string } {
+    const script = 'mount --bind "$1" "$1" && mount -o remount,bind,ro "$1" && shift && exec node "$@"';
+    const result = spawnSync('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', script, 'sh', root, cli, ...args], { encoding: 'utf8' });
+    return { status: result.status, stderr: result.stderr };
+  }
+
+  test('apply and rollback exit 2 with a clear error', (t) => {
+    if (spawnSync('unshare', ['--mount', 'true']).status !== 0) {
+      t.skip('cannot make a mount namespace here');
+      return;
+    }
+    const root = makeTree({ '/etc/os-release': 'ID=alpine\n', '/etc/fstab': '# empty\n' });
+    try {
+      for (const args of [['apply', '--root', root, '--level', '1', '--allow-lockout'], ['rollback', '--root', root]]) {
+        const result = runReadOnly(root, args);
+        assert.equal(result.status, 2, result.stderr);
+        assert.match(result.stderr, /cannot create the lock \/var\/lib\/kimigayo-harden\/lock .*read-only file system.*nothing was changed/);
+        assert.doesNotMatch(result.stderr, /internal error/);
+      }
+      assert.equal(fs.existsSync(path.join(root, 'var')), false);
+    } finally {
+      removeTree(root);
+    }
+  });
+
+  test('full backup directory changes nothing', (t) => {
+    if (spawnSync('unshare', ['--mount', 'true']).status !== 0) {
+      t.skip('cannot make a mount namespace here');
+      return;
+    }
+    const root = makeTree({ '/etc/os-release': 'ID=alpine\n', '/etc/fstab': '# empty\n', '/var/lib/kimigayo-harden/.keep': '' });
+    try {
+      // A 64 KiB tmpfs, nearly filled, on the backup directory inside a private mount namespace.
+      const store = path.join(root, 'var/lib/kimigayo-harden');
+      const script = 'mount -t tmpfs -o size=64k tmpfs "$1" && head -c 57344 /dev/zero > "$1/filler" && shift && exec node "$@"';
+      const result = spawnSync('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', script, 'sh', store, cli, 'apply', '--root', root, '--level', '3', '--allow-lockout', '--container', 'no'], { encoding: 'utf8' });
+      assert.equal(result.status, 2, result.stderr);
+      assert.match(result.stderr, /cannot write the backups to .*ENOSPC.*nothing was changed/);
+      assert.equal(fs.readFileSync(path.join(root, 'etc/fstab'), 'utf8'), '# empty\n');
+      assert.equal(fs.existsSync(path.join(root, 'etc/sysctl.d')), false);
+    } finally {
+      removeTree(root);
+    }
+  });
+});
+
+describe('rollback hints', () => {
+  test('root flag only off the live host', () => {
+    const id = '20261204T203000Z-1a2b3c';
+    assert.equal(rollbackCommand('/', id), `kimigayo-harden rollback ${id}`);
+    assert.equal(rollbackCommand('/srv/rootfs', id, ' --force'), `kimigayo-harden rollback ${id} --force --root /srv/rootfs`);
+    assert.equal(rollbackCommand("/srv/it's here", id), `kimigayo-harden rollback ${id} --root '/srv/it'\\''s here'`);
   });
 });

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { Level } from '../../catalog/types.js';
 import type { Lang } from '../../core/text.js';
-import { text } from '../../core/text.js';
+import { displayWidth, text } from '../../core/text.js';
 import { runAudit } from '../../engine/audit.js';
 import { hasChanges, makePlan } from '../../plan/plan.js';
 import type { Plan } from '../../plan/plan.js';
@@ -14,7 +14,8 @@ import type { Profile } from '../../profile/profile.js';
 import { planToJson, renderPlan } from '../../report/plan.js';
 import { openTarget, UsageError } from '../../target/target.js';
 import type { ContainerOverride, Target } from '../../target/target.js';
-import { listManifests, refuseWhenInterrupted, rollbackTransaction, Transaction, withLock } from '../../txn/index.js';
+import { listManifests, refuseWhenInterrupted, rollbackCommand, rollbackTransaction, Transaction, withLock } from '../../txn/index.js';
+import type { TransactionState } from '../../txn/index.js';
 import { formatOption, langOption, levelOption, profileOptionText, rootOptionText } from '../common.js';
 import type { CommandContext, RegisterCommand } from '../common.js';
 import { EXIT_FAIL, EXIT_OK } from '../exit.js';
@@ -60,7 +61,8 @@ function printPlan(context: CommandContext, flags: ChangeFlags, plan: Plan, vali
 function plan(flags: ChangeFlags, context: CommandContext): void {
   const built = buildPlan(flags);
   printPlan(context, flags, built.plan, built.validations);
-  context.setExitCode(hasChanges(built.plan) ? EXIT_FAIL : EXIT_OK);
+  // An interrupted transaction is pending work too: apply refuses until it is rolled back.
+  context.setExitCode(hasChanges(built.plan) || built.plan.interrupted.length > 0 ? EXIT_FAIL : EXIT_OK);
 }
 
 function apply(flags: ChangeFlags, context: CommandContext): void {
@@ -79,6 +81,15 @@ function apply(flags: ChangeFlags, context: CommandContext): void {
       throw new UsageError(text(`refused: ${built.guards.map((guard) => guard.message.en).join('; ')}`, `拒否しました: ${built.guards.map((guard) => guard.message.ja).join('。')}`));
     }
     const broken = validations.filter((validation) => !validation.ok);
+    const preexisting = broken.filter((validation) => validation.alreadyFailing === true);
+    if (preexisting.length > 0) {
+      throw new UsageError(
+        text(
+          `refused: ${preexisting.map((item) => `${item.program} already rejects the current files: ${item.output}`).join('; ')}; fix them first, nothing was written`,
+          `拒否しました: ${preexisting.map((item) => `${item.program} は現在のファイルをすでに受け付けません: ${item.output}`).join('。')}。先にこれを直してください。何も書き込んでいません`,
+        ),
+      );
+    }
     if (broken.length > 0) {
       throw new UsageError(
         text(
@@ -115,13 +126,21 @@ function apply(flags: ChangeFlags, context: CommandContext): void {
       if (runtimeMessages.length > 0) io.stdout(`${runtimeMessages.join('\n')}\n`);
       io.stdout(
         ja
-          ? `適用しました: トランザクション ${transaction.id}(${built.files.length} ファイル)。元に戻すには: kimigayo-harden rollback ${transaction.id}${flags.root === undefined ? '' : ` --root ${flags.root}`}\n監査: 合格 ${after.summary.pass}、不合格 ${after.summary.fail}(手作業が必要 ${built.manual.length})\n`
-          : `applied: transaction ${transaction.id} (${built.files.length} files). To undo: kimigayo-harden rollback ${transaction.id}${flags.root === undefined ? '' : ` --root ${flags.root}`}\naudit now: ${after.summary.pass} passed, ${after.summary.fail} failed (${built.manual.length} need the operator)\n`,
+          ? `適用しました: トランザクション ${transaction.id}(${built.files.length} ファイル)。元に戻すには: ${rollbackCommand(root, transaction.id)}\n監査: 合格 ${after.summary.pass}、不合格 ${after.summary.fail}(手作業が必要 ${built.manual.length})\n`
+          : `applied: transaction ${transaction.id} (${built.files.length} files). To undo: ${rollbackCommand(root, transaction.id)}\naudit now: ${after.summary.pass} passed, ${after.summary.fail} failed (${built.manual.length} need the operator)\n`,
       );
     }
     context.setExitCode(stillFailing > 0 ? EXIT_FAIL : EXIT_OK);
   });
 }
+
+/** Japanese labels of the transaction states in `rollback --list`, which name an interrupted state as such. */
+const STATE_JA: Record<TransactionState, string> = {
+  applying: '適用が中断',
+  committed: '適用済み',
+  'rolling-back': '復元が中断',
+  'rolled-back': '復元済み',
+};
 
 interface RollbackFlags {
   root?: string;
@@ -135,7 +154,13 @@ function rollback(id: string | undefined, flags: RollbackFlags, context: Command
   const target = openTarget({ ...(flags.root === undefined ? {} : { root: flags.root }), container: 'auto' });
   const root = target.fs.root;
   if (flags.list === true) {
-    for (const manifest of listManifests(root)) io.stdout(`${manifest.id}  ${manifest.state.padEnd(12)} ${manifest.description}  (${manifest.files.length} files)\n`);
+    const manifests = listManifests(root);
+    if (manifests.length === 0) io.stdout(ja ? 'トランザクションはありません\n' : 'no transactions\n');
+    for (const manifest of manifests) {
+      const state = ja ? STATE_JA[manifest.state] : manifest.state;
+      const padding = ' '.repeat(Math.max(1, 13 - displayWidth(state)));
+      io.stdout(ja ? `${manifest.id}  ${state}${padding}${manifest.description}(${manifest.files.length} ファイル)\n` : `${manifest.id}  ${state}${padding}${manifest.description}  (${manifest.files.length} files)\n`);
+    }
     return;
   }
   const result = rollbackTransaction(root, id, { force: flags.force === true, undoRuntime: undoStep });
@@ -145,6 +170,9 @@ function rollback(id: string | undefined, flags: RollbackFlags, context: Command
       : `rolled back: transaction ${result.id} (${result.restored.length} restored, ${result.removed.length} removed)\n`,
   );
   for (const path of [...result.restored, ...result.removed]) io.stdout(`  ${path}\n`);
+  for (const item of result.saved) {
+    io.stdout(ja ? `  ! ${item.path} の適用後の変更は ${item.copy} に保存しました\n` : `  ! the later edit of ${item.path} is saved in ${item.copy}\n`);
+  }
   for (const kept of result.kept) {
     io.stdout(ja ? `  ! 稼働中のカーネルでは戻せず、再起動まで残ります: ${kept.description.ja}\n` : `  ! stays on the running kernel until reboot: ${kept.description.en}\n`);
   }
