@@ -6,7 +6,6 @@ import type { Text } from '../core/text.js';
 import { firewallFiles } from '../model/firewall.js';
 import { RootFs } from '../target/rootfs.js';
 import { text } from '../core/text.js';
-import { RootFs } from '../target/rootfs.js';
 import type { FilePlan } from './plan.js';
 
 /** Result of checking candidate files with the program that reads them. */
