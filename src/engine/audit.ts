@@ -78,6 +78,12 @@ function evaluateControl(control: Control, context: AuditContext, evaluators: Ev
  * last day it fails again, and the reason says the waiver expired. Passing controls stay passes.
  */
 export function applyWaiver(control: Control, outcome: Outcome, profile: Profile | undefined, today: Date): Outcome {
+  if (outcome.status === 'fail' && control.check.kind === 'module') {
+    const name = control.check.module.replace(/-/g, '_');
+    if ((profile?.keepModules ?? []).some((kept) => kept.replace(/-/g, '_') === name)) {
+      return { ...outcome, status: 'waived', reason: text(`kept: the profile lists ${control.check.module} in keepModules`, `残す設定: プロファイルの keepModules に ${control.check.module} があります`), notice: true };
+    }
+  }
   const waiver = profile?.waivers?.find((candidate) => candidate.id === control.id);
   if (waiver === undefined || outcome.status !== 'fail') return outcome;
   const day = today.toISOString().slice(0, 10);

@@ -68,6 +68,18 @@ function damagedBackups(root: string, manifest: Manifest): string[] {
   return damaged;
 }
 
+/** Remove `.NAME.kh-XXXXXXXXXXXX` files that writeFileAtomic or writeSymlinkAtomic left in `dir`. */
+function removeTemporaries(dir: string, name: string): void {
+  let entries: string[];
+  try {
+    entries = fs.readdirSync(dir);
+  } catch {
+    return;
+  }
+  const pattern = new RegExp(`^\\.${name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\.kh-[0-9a-f]{12}$`);
+  for (const entry of entries) if (pattern.test(entry)) fs.rmSync(path.join(dir, entry), { force: true });
+}
+
 /** Restore every file of a transaction byte for byte with mode and owner, and remove the files it created. */
 export function rollbackTransaction(root: string, id: string | undefined, options: RollbackOptions = {}): RollbackResult {
   return withLock(root, () => restoreTransaction(root, id, options));
@@ -160,6 +172,9 @@ export function restoreTransaction(root: string, id: string | undefined, options
       }
       restored.push(file.path);
     }
+
+    // An apply killed inside writeFileAtomic leaves its temporary file beside the target file.
+    for (const file of manifest.files) removeTemporaries(rootFs.resolve(path.posix.dirname(file.path)), path.posix.basename(file.path));
 
     for (const created of [...manifest.createdDirectories].reverse()) {
       try {

@@ -46,3 +46,16 @@ describe('waivers', () => {
     assert.equal(report.results[0]?.status, 'pass');
   });
 });
+
+describe('kept modules', () => {
+  test('module in keepModules reports waived', () => {
+    const root = makeTree({ ...WEAK_TREE, '/lib/modules/6.1.0-test/.keep': '' });
+    try {
+      const report = runAudit(openTarget({ root, container: 'no' }), { level: 3, profile: { keepModules: ['squashfs'] }, only: ['module.squashfs'] });
+      assert.equal(report.results[0]?.status, 'waived');
+      assert.match(report.results[0]?.reason?.en ?? '', /keepModules/);
+    } finally {
+      removeTree(root);
+    }
+  });
+});

@@ -48,4 +48,20 @@ describe('harden-level scripts', () => {
     assert.equal(result.status, 2, result.output);
     assert.match(result.output, /profile\.yml: cannot read the file/);
   });
+
+  test('default profile is read inside --root', () => {
+    const root = makeTree({
+      '/etc/os-release': 'ID=debian\nVERSION_ID="12"\n',
+      '/etc/passwd': 'root:x:0:0:root:/root:/bin/sh\n',
+      '/etc/group': 'root:x:0:\n',
+      '/etc/kimigayo/harden-profile.yml': 'notASetting: 1\n',
+    });
+    try {
+      const result = runScript(1, ['--root', root, '--container', 'no']);
+      assert.equal(result.status, 2, result.output);
+      assert.match(result.output, new RegExp(`${root}/etc/kimigayo/harden-profile\\.yml:1:1: unknown setting "notASetting"`));
+    } finally {
+      removeTree(root);
+    }
+  });
 });

@@ -257,3 +257,20 @@ describe('rollback hints', () => {
     assert.equal(rollbackCommand("/srv/it's here", id), `kimigayo-harden rollback ${id} --root '/srv/it'\\''s here'`);
   });
 });
+
+describe('rollback after a kill', () => {
+  test('temporary files of a killed write are removed', () => {
+    const root = makeTree({ '/etc/a.conf': 'a=1\n', '/etc/.a.conf.other': 'not ours\n' });
+    try {
+      const prepared = prepareChanges(root, [{ path: '/etc/a.conf', content: 'a=2\n' }]);
+      Transaction.begin(root, 'killed before the rename', prepared);
+      // What a process killed between writing the temporary file and renaming it leaves behind.
+      fs.writeFileSync(path.join(root, 'etc/.a.conf.kh-0123456789ab'), 'a=');
+      rollbackTransaction(root, undefined);
+      assert.deepEqual(fs.readdirSync(path.join(root, 'etc')).sort(), ['.a.conf.other', 'a.conf']);
+      assert.equal(fs.readFileSync(path.join(root, 'etc/a.conf'), 'utf8'), 'a=1\n');
+    } finally {
+      removeTree(root);
+    }
+  });
+});
