@@ -21,7 +21,7 @@ export const COMMAND_MODULES: CommandModule[] = [
   { names: ['firewall'], load: async () => (await import('./firewall.js')).registerFirewall },
 ];
 
-/** The register functions needed for this command line: one module for a known subcommand, all otherwise. */
+/** Import the register functions this command line needs: one module for a known subcommand, all otherwise. */
 export async function commandsFor(name: string): Promise<RegisterCommand[]> {
   const known = COMMAND_MODULES.find((module) => module.names.includes(name));
   const modules = known === undefined ? COMMAND_MODULES : [known];
