@@ -309,12 +309,13 @@ describe('plan and apply: cases from the field', () => {
     }
   });
 
-  test('kept module is left to the operator', () => {
+  test('kept module is waived and left alone', () => {
     const root = makeTree({ ...BASE, '/lib/modules/6.1.0-test/modules.dep': '' });
     try {
       const target = openTarget({ root, container: 'no' });
       const plan = makePlan(target, { level: 3, only: ['module.squashfs', 'module.cramfs'], profile: { keepModules: ['squashfs'] } });
-      assert.deepEqual(plan.manual.map((result) => result.control.id), ['module.squashfs']);
+      assert.deepEqual(plan.manual.map((result) => result.control.id), []);
+      assert.equal(plan.before.results.find((result) => result.control.id === 'module.squashfs')?.status, 'waived');
       assert.deepEqual(plan.unresolved, []);
       const content = plan.files.find((file) => file.change.path === '/etc/modprobe.d/kimigayo-harden.conf')?.afterBytes?.toString('utf8') ?? '';
       assert.match(content, /^install cramfs \/bin\/true$/m);
