@@ -11,10 +11,21 @@ import type { ExitCode } from './exit.js';
 
 export type { Io } from './common.js';
 
-/** The subcommand named on the command line, for the "see --help" hint of an error. */
+/** Commands whose first argument names a subcommand (`generate firewall`, `firewall load`). */
+const GROUPS = new Set(['generate', 'firewall']);
+
+/** The subcommand named on the command line, for loading its module. */
 function commandName(argv: string[]): string {
   const first = argv.find((arg) => !arg.startsWith('-'));
   return first === undefined ? '' : first;
+}
+
+/** The command and, for a group, its subcommand (`generate firewall`), for the "see --help" hint of an error. */
+function commandPath(argv: string[]): string {
+  const words = argv.filter((arg) => !arg.startsWith('-'));
+  const first = words[0];
+  if (first === undefined) return '';
+  return GROUPS.has(first) && words[1] !== undefined ? `${first} ${words[1]}` : first;
 }
 
 function buildProgram(context: CommandContext, argv: string[], commands: RegisterCommand[]): Command {
@@ -26,7 +37,7 @@ function buildProgram(context: CommandContext, argv: string[], commands: Registe
     .helpOption('-h, --help', ja ? 'ヘルプを表示します' : 'show help')
     .addHelpCommand(false)
     .exitOverride()
-    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr, outputError: (message, write) => write(commanderError(message, lang, commandName(argv))) })
+    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr, outputError: (message, write) => write(commanderError(message, lang, commandPath(argv))) })
     .configureHelp(helpConfiguration(lang));
   for (const register of commands) register(program, context);
   return program;

@@ -21,6 +21,8 @@ export const GENERATORS: RegisterCommand[] = [
 export const registerGenerate: RegisterCommand = (program, context) => {
   const generate = program
     .command('generate')
-    .description(context.lang === 'ja' ? 'ガイドの設定ファイル(ファイアウォール、seccomp、監査ルールなど)を生成します' : "generate the guide's artefacts (firewall rules, seccomp profiles, audit rules, ...)");
+    .description(context.lang === 'ja' ? 'ガイドの設定ファイル(ファイアウォール、seccomp、監査ルールなど)を生成します' : "generate the guide's artefacts (firewall rules, seccomp profiles, audit rules, ...)")
+    // commander's own `help [command]` entry has no Japanese text; `generate X --help` does the same.
+    .helpCommand(false);
   for (const register of GENERATORS) register(generate, context);
 };
