@@ -3,13 +3,14 @@ import { auditRulesLinter } from '../auditd/lint.js';
 import { grubLinter } from '../boot/lint.js';
 import { seccompLinter } from '../seccomp/lint.js';
 import { ip6tablesLinter, iptablesLinter } from './iptables.js';
+import { fstabLinter, modprobeLinter, sshdLinter, sysctlLinter } from './config.js';
 import type { Linter } from './types.js';
 
 /**
  * Every linter the `lint` command knows. A module adds its linter to this list; the order only
  * matters for `lint --help`, since detection takes the best score.
  */
-export const LINTERS: Linter[] = [daemonJsonLinter, composeLinter, dockerRunLinter, auditRulesLinter, grubLinter, seccompLinter, iptablesLinter, ip6tablesLinter];
+export const LINTERS: Linter[] = [daemonJsonLinter, composeLinter, dockerRunLinter, auditRulesLinter, grubLinter, seccompLinter, iptablesLinter, ip6tablesLinter, sshdLinter, sysctlLinter, fstabLinter, modprobeLinter];
 
 export function linterByType(type: string): Linter | undefined {
   return LINTERS.find((linter) => linter.type === type);
