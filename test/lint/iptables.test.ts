@@ -241,7 +241,8 @@ describe('iptables type detection', () => {
   });
 
   test('other text is not iptables', () => {
-    assert.equal(detectLinter('net.ipv4.ip_forward = 0\n', 'sysctl.conf').linter, undefined);
+    assert.equal(detectLinter('net.ipv4.ip_forward = 0\n', 'sysctl.conf').linter?.type, 'sysctl');
+    assert.equal(detectLinter('hello world\n', 'notes.txt').linter, undefined);
   });
 });
 
