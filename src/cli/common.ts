@@ -14,7 +14,7 @@ export interface Io {
   stderrIsTty?: boolean;
 }
 
-/** What every subcommand gets: the language chosen before parsing, the streams, and a place for its exit code. */
+/** Context of every subcommand: the language chosen before parsing, the streams, and a setter for its exit code. */
 export interface CommandContext {
   lang: Lang;
   io: Io;
@@ -47,7 +47,7 @@ export function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
 }
 
-/** The --lang option; its value was already read by langFromArgs, commander only validates it. */
+/** Make the --lang option. langFromArgs has already read its value, so commander only validates it. */
 export function langOption(lang: Lang): Option {
   return new Option('--lang <lang>', lang === 'ja' ? 'メッセージの言語(既定は LC_ALL、LC_MESSAGES、LANG に従う)' : 'language of messages (default: from LC_ALL, LC_MESSAGES, LANG)').choices(['ja', 'en']);
 }

@@ -14,13 +14,13 @@ export type { Io } from './common.js';
 /** Commands whose first argument names a subcommand (`generate firewall`, `firewall load`). */
 const GROUPS = new Set(['generate', 'firewall']);
 
-/** The subcommand named on the command line, for loading its module. */
+/** Return the subcommand named on the command line, so that only its module is loaded. */
 function commandName(argv: string[]): string {
   const first = argv.find((arg) => !arg.startsWith('-'));
   return first === undefined ? '' : first;
 }
 
-/** The command and, for a group, its subcommand (`generate firewall`), for the "see --help" hint of an error. */
+/** Return the command and, for a group, its subcommand (`generate firewall`) for the "see --help" hint of an error. */
 function commandPath(argv: string[]): string {
   const words = argv.filter((arg) => !arg.startsWith('-'));
   const first = words[0];

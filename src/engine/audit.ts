@@ -74,8 +74,9 @@ function evaluateControl(control: Control, context: AuditContext, evaluators: Ev
 }
 
 /**
- * A failing control that the profile waives reports `waived` with the reason; after the waiver's
- * last day it fails again, and the reason says the waiver expired. Passing controls stay passes.
+ * Report a failing control that the profile waives as `waived`, with the waiver's reason. After
+ * the waiver's last day the control fails again, and its reason states that the waiver expired.
+ * Passing controls stay passes.
  */
 export function applyWaiver(control: Control, outcome: Outcome, profile: Profile | undefined, today: Date): Outcome {
   if (outcome.status === 'fail' && control.check.kind === 'module') {

@@ -1,28 +1,16 @@
-import type { Diagnostic } from '../core/diagnostic.js';
 import { text } from '../core/text.js';
 import { parseFstab } from '../parse/fstab.js';
 import { parseModprobe } from '../parse/modprobe.js';
 import { parseSshd, SSHD_KEYWORDS } from '../parse/sshd.js';
 import { parseSysctl } from '../parse/sysctl.js';
-import type { Finding, Linter } from './types.js';
+import { findingsFromDiagnostics } from './types.js';
+import type { Linter } from './types.js';
 
 /**
  * Linters for the plain configuration files the audit reads: sshd_config, sysctl.d, fstab and
  * modprobe.d. Each reports what its lossless parser finds (unknown or deprecated keywords,
  * malformed lines, bad escapes), with file, line and column.
  */
-
-function findingsOf(diagnostics: Diagnostic[]): Finding[] {
-  return diagnostics.map((diagnostic) => ({
-    path: diagnostic.path,
-    ...(diagnostic.line === undefined ? {} : { line: diagnostic.line }),
-    ...(diagnostic.column === undefined ? {} : { column: diagnostic.column }),
-    code: diagnostic.code,
-    severity: diagnostic.severity,
-    message: diagnostic.message,
-    ...(diagnostic.value === undefined ? {} : { value: diagnostic.value }),
-  }));
-}
 
 /** Lines that are neither blank nor comments. */
 function contentLines(content: string): string[] {
@@ -44,14 +32,14 @@ export const sshdLinter: Linter = {
   type: 'sshd',
   description: text('sshd_config and its drop-ins', 'sshd_config とその追加ファイル'),
   detect: (content) => share(content, (line) => SSHD_KEYWORDS.has((line.split(/[\s=]/)[0] ?? '').toLowerCase()), 0.9),
-  lint: (input) => findingsOf(parseSshd(input.content, input.path).diagnostics),
+  lint: (input) => findingsFromDiagnostics(parseSshd(input.content, input.path).diagnostics),
 };
 
 export const sysctlLinter: Linter = {
   type: 'sysctl',
   description: text('sysctl.conf and sysctl.d files', 'sysctl.conf と sysctl.d のファイル'),
   detect: (content) => share(content, (line) => /^-?[A-Za-z0-9_*-]+([./][A-Za-z0-9_*-]+)+\s*=/.test(line), 0.9),
-  lint: (input) => findingsOf(parseSysctl(input.content, input.path).diagnostics),
+  lint: (input) => findingsFromDiagnostics(parseSysctl(input.content, input.path).diagnostics),
 };
 
 export const fstabLinter: Linter = {
@@ -62,12 +50,12 @@ export const fstabLinter: Linter = {
       const fields = line.split(/\s+/);
       return fields.length >= 3 && fields.length <= 6 && (fields[1]?.startsWith('/') === true || fields[1] === 'none' || fields[1] === 'swap');
     }, 0.85),
-  lint: (input) => findingsOf(parseFstab(input.content, input.path).diagnostics),
+  lint: (input) => findingsFromDiagnostics(parseFstab(input.content, input.path).diagnostics),
 };
 
 export const modprobeLinter: Linter = {
   type: 'modprobe',
   description: text('modprobe.d files', 'modprobe.d のファイル'),
   detect: (content) => share(content, (line) => /^(install|remove|blacklist|alias|options|softdep)\s/.test(line) || line.endsWith('\\'), 0.9),
-  lint: (input) => findingsOf(parseModprobe(input.content, input.path).diagnostics),
+  lint: (input) => findingsFromDiagnostics(parseModprobe(input.content, input.path).diagnostics),
 };

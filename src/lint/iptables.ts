@@ -8,6 +8,7 @@ import { findOption, parseIptables, resolveTable } from '../parse/iptables.js';
 import type { IptablesDocument, IptablesOption, IptablesRule } from '../parse/iptables.js';
 import { RootFs } from '../target/rootfs.js';
 import type { Finding, LintInput, Linter } from './types.js';
+import { findingsFromDiagnostics } from './types.js';
 
 /**
  * Linters for iptables-save / iptables-restore files, one per address family. The family comes
@@ -223,15 +224,7 @@ function missingIpv6Findings(doc: IptablesDocument, input: LintInput): Finding[]
 /** Lint as the given family: the linter chosen by detection or by `--type` decides it. */
 function lintRules(input: LintInput, family: 4 | 6): Finding[] {
   const doc = parseIptables(input.content, input.path);
-  const findings: Finding[] = doc.diagnostics.map((diagnostic) => ({
-    path: diagnostic.path,
-    ...(diagnostic.line === undefined ? {} : { line: diagnostic.line }),
-    ...(diagnostic.column === undefined ? {} : { column: diagnostic.column }),
-    code: diagnostic.code,
-    severity: diagnostic.severity,
-    message: diagnostic.message,
-    ...(diagnostic.value === undefined ? {} : { value: diagnostic.value }),
-  }));
+  const findings: Finding[] = findingsFromDiagnostics(doc.diagnostics);
 
   const fromPath = familyFromPath(input.path);
   let source: 'type' | 'path' | 'content' = 'type';

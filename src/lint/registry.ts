@@ -7,7 +7,7 @@ import { fstabLinter, modprobeLinter, sshdLinter, sysctlLinter } from './config.
 import type { Linter } from './types.js';
 
 /**
- * Every linter the `lint` command knows. A module adds its linter to this list; the order only
+ * Linters the `lint` command can run. A module adds its linter to this list. The order only
  * matters for `lint --help`, since detection takes the best score.
  */
 export const LINTERS: Linter[] = [daemonJsonLinter, composeLinter, dockerRunLinter, auditRulesLinter, grubLinter, seccompLinter, iptablesLinter, ip6tablesLinter, sshdLinter, sysctlLinter, fstabLinter, modprobeLinter];

@@ -1,3 +1,4 @@
+import type { Diagnostic } from '../core/diagnostic.js';
 import type { Text } from '../core/text.js';
 import type { Profile } from '../profile/profile.js';
 
@@ -42,4 +43,17 @@ export interface Linter {
    */
   detect(content: string, path: string): number;
   lint(input: LintInput): Finding[];
+}
+
+/** Turn a parser's diagnostics into lint findings: same place, code, severity and message. */
+export function findingsFromDiagnostics(diagnostics: readonly Diagnostic[]): Finding[] {
+  return diagnostics.map((diagnostic) => ({
+    path: diagnostic.path,
+    ...(diagnostic.line === undefined ? {} : { line: diagnostic.line }),
+    ...(diagnostic.column === undefined ? {} : { column: diagnostic.column }),
+    code: diagnostic.code,
+    severity: diagnostic.severity,
+    message: diagnostic.message,
+    ...(diagnostic.value === undefined ? {} : { value: diagnostic.value }),
+  }));
 }

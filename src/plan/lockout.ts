@@ -9,7 +9,7 @@ import { parseColonFile, records } from '../parse/colonfile.js';
 import type { RootFs } from '../target/rootfs.js';
 import type { Target } from '../target/target.js';
 
-/** A reason the planned change would leave nobody able to log in over SSH and become root. */
+/** A reason the planned change would leave no account able to log in over SSH and become root. */
 export interface GuardFinding {
   code: 'ssh-no-admin-login' | 'firewall-blocks-ssh';
   message: Text;
@@ -67,7 +67,8 @@ function hasAuthorizedKey(fs: RootFs, model: SshdModel, account: Account): boole
   const patterns = model.global('authorizedkeysfile').value;
   for (const pattern of patterns.length === 0 ? ['.ssh/authorized_keys', '.ssh/authorized_keys2'] : patterns) {
     if (pattern.toLowerCase() === 'none') continue;
-    const expanded = pattern.replace(/%%|%h|%u|%U/g, (token) => (token === '%%' ? '%' : token === '%h' ? account.home : token === '%u' ? account.name : String(account.uid)));
+    const tokens: Record<string, string> = { '%%': '%', '%h': account.home, '%u': account.name, '%U': String(account.uid) };
+    const expanded = pattern.replace(/%%|%h|%u|%U/g, (token) => tokens[token] as string);
     const file = expanded.startsWith('/') ? expanded : path.posix.join(account.home, expanded);
     const keys = fs.readTextIfExists(file)?.text;
     if (keys !== undefined && keys.split('\n').some((line) => line.trim() !== '' && !line.trim().startsWith('#'))) return true;

@@ -76,9 +76,9 @@ function failing(result: ControlResult): boolean {
 }
 
 /**
- * Work out every change that brings the target to the level: audit it, let each remedy edit an
- * overlay of the files, audit the overlay to prove the changes fix what they claim, and check
- * that the result does not lock the operator out. Nothing is written.
+ * Work out every change that brings the target to the level, writing nothing. The target is
+ * audited, each remedy edits an overlay of the files, and the overlay is audited again to prove
+ * that the changes fix what they claim. Last, the lockout guard checks the result.
  */
 export function makePlan(target: Target, options: PlanOptions): Plan {
   const profile = options.profile ?? EMPTY_PROFILE;
@@ -106,8 +106,8 @@ export function makePlan(target: Target, options: PlanOptions): Plan {
     try {
       remedy(controls, context);
     } catch (error) {
-      // A file the remedy must edit cannot be read (binary, too large, a link loop): its controls
-      // stay failing and the note says why; the other remedies go on.
+      // A file the remedy must edit cannot be read (binary, too large, a link loop). Its controls
+      // stay failing with a note that gives the reason, and the other remedies go on.
       if (!(error instanceof TargetError)) throw error;
       context.notes.push({
         severity: 'warning',

@@ -3,7 +3,7 @@ export interface Waiver {
   /** Control id, e.g. `ssh.permit-root-login`. */
   id: string;
   reason: string;
-  /** Last day the waiver holds (YYYY-MM-DD, inclusive); after it the control reports `fail` again. */
+  /** Last day the waiver applies (YYYY-MM-DD, inclusive). After it the control reports `fail` again. */
   expires?: string;
 }
 
@@ -20,11 +20,11 @@ export interface Profile {
   allowTcp?: number[];
   /** Incoming UDP ports the firewall is meant to allow. */
   allowUdp?: number[];
-  /** Whether the host answers ICMP echo (ping), rate-limited; true when absent. */
+  /** Whether the host replies to ICMP echo requests (ping), rate-limited. True when absent. */
   answerPing?: boolean;
   /**
    * Whether GRUB menu entries boot without the boot password (`--unrestricted`), so only editing
-   * entries and the GRUB shell need it. Absent means true. With false, GRUB asks for the password at every boot.
+   * entries and the GRUB shell need it. Absent means true. With false, GRUB prompts for the password at every boot.
    */
   grubUnrestricted?: boolean;
   /** Kernel modules the site needs (squashfs for snaps and some images), which apply leaves loadable. */

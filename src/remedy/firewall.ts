@@ -10,8 +10,8 @@ import type { RemedyContext } from './types.js';
 /**
  * Install the guide's host firewall where the target's firewall service loads it at boot, as
  * `generate firewall --install` does. An existing rule file is replaced only when the profile
- * names the ports to allow (allowTcp or allowUdp), because the generated rules drop every port
- * the profile does not list and would cut off the services the old rules let through.
+ * names the ports to allow (allowTcp or allowUdp). The generated rules drop every port the
+ * profile does not list, so they would cut off the services the old rules let through.
  */
 export function remedyFirewall(controls: Control[], context: RemedyContext): void {
   const ids = controls.filter((control) => control.check.kind === 'firewall').map((control) => control.id);
@@ -37,7 +37,7 @@ export function remedyFirewall(controls: Control[], context: RemedyContext): voi
     install = planIptablesInstall(context.overlay, generateFirewall(choices));
   } catch (error) {
     if (!(error instanceof UsageError) && !(error instanceof TargetError)) throw error;
-    const detail = error instanceof UsageError ? error.detail : error.detail;
+    const { detail } = error;
     context.notes.push({ severity: 'warning', message: text(`the firewall is not installed: ${detail.en}`, `ファイアウォールは導入しません: ${detail.ja}`) });
     return;
   }

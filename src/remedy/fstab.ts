@@ -29,9 +29,9 @@ function unreadableLineFor(source: string, mountpoint: string): number | undefin
 }
 
 /**
- * Give each mount point its flags in /etc/fstab: an existing line (the last one for the mount
- * point, as mount uses) gets the options where it stands with its columns kept; a required mount
- * that has no line gets a tmpfs line.
+ * Give each mount point its flags in /etc/fstab. The existing line (the last one for the mount
+ * point, which is the one mount uses) gets the options in place with its columns kept. A required
+ * mount that has no line gets a tmpfs line.
  */
 export function remedyMounts(controls: Control[], context: RemedyContext): void {
   const byMountpoint = new Map<string, { options: string[]; fstype?: string; requireEntry: boolean; ids: string[] }>();

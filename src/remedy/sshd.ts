@@ -84,9 +84,10 @@ function insertBeforeMatch(context: RemedyContext, file: string, name: string, v
 
 /**
  * Make the effective global value of each keyword the expected one. sshd keeps the first value
- * it reads, so: a main-file line read before the drop-in directory is changed in place; otherwise
- * the setting goes to a drop-in that sorts first when the main file includes a directory; without
- * one, an existing line is changed in place or a line is inserted before the first Match block.
+ * it reads, so a main-file line read before the drop-in directory is changed in place. Otherwise
+ * the setting goes to a drop-in that sorts first when the main file includes a directory. Without
+ * such a directory, an existing line is changed in place or a line is inserted before the first
+ * Match block.
  */
 export function remedySshd(controls: Control[], context: RemedyContext): void {
   let changed = false;

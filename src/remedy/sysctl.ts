@@ -11,7 +11,7 @@ export const SECURITY_SYSCTL_FILE = '/etc/sysctl.d/99-security.conf';
 const FALLBACK_FILE = '/etc/sysctl.conf';
 const HEADER = '# Kernel settings of the Kimigayo OS hardening guide, kept by kimigayo-harden.\n';
 
-/** Set `key = value` in a file of the overlay: change the line where it stands, or append one. */
+/** Set `key = value` in a file of the overlay by changing the existing line in place, or by appending one. */
 export function setSysctlLine(context: RemedyContext, file: string, key: string, value: string, reason: string): void {
   const existing = context.overlay.currentText(file);
   const doc = parseSysctl(existing ?? HEADER, file);
@@ -26,8 +26,8 @@ export function setSysctlLine(context: RemedyContext, file: string, key: string,
 
 /**
  * Write each key to 99-security.conf, then load the configuration again as the target's boot
- * loader would: a file that loads later and sets another value still wins, so that line is
- * changed where it stands and the plan says so.
+ * loader would. A file that loads later and sets another value still wins, so that line is
+ * changed in place and the plan notes it.
  */
 export function remedySysctl(controls: Control[], context: RemedyContext): void {
   const wanted: Array<{ key: string; value: string; id: string }> = [];

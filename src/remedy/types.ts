@@ -18,7 +18,7 @@ export interface PlanNote {
   message: Text;
 }
 
-/** What a remedy works on: the target seen through the overlay of pending changes. */
+/** Input of a remedy: the target seen through the overlay of pending changes, and the plan's notes and steps. */
 export interface RemedyContext {
   overlay: OverlayRootFs;
   /** The target with `fs` replaced by the overlay. */

@@ -37,8 +37,9 @@ function fsyncDirectory(dir: string): void {
 
 /**
  * Replace `hostPath` with `data` so that a reader, or a crash, finds either the old or the new file
- * and never part of one: write a temporary file in the same directory, set mode and owner, fsync,
- * rename over the original, then fsync the directory so the rename itself survives a power cut.
+ * and never part of one. The data goes to a temporary file in the same directory, which gets its
+ * mode and owner, is fsynced and renamed over the original. The directory is fsynced last, so
+ * that the rename itself survives a power cut.
  */
 export function writeFileAtomic(hostPath: string, data: Buffer, mode: number, uid: number, gid: number): void {
   const dir = path.dirname(hostPath);

@@ -166,8 +166,8 @@ export class Transaction {
   }
 
   /**
-   * Write every file; when one write fails (read-only file system, disk full), put back the files
-   * already written and raise a WriteError that names the file, so no target is left half-changed.
+   * Write every file. When one write fails (read-only file system, disk full), put back the files
+   * already written and raise a WriteError that names the file, so that no target is left half-changed.
    */
   writeFilesOrRestore(env: NodeJS.ProcessEnv = process.env): void {
     try {

@@ -3,21 +3,14 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, describe, test } from 'node:test';
 import { generateAuditRules, mergeRulesBlock, RULES_D_FILE } from '../../src/auditd/generate.js';
-import { main } from '../../src/cli/main.js';
 import { rollbackTransaction } from '../../src/txn/index.js';
 import { copyTree, debianTree, kimigayoTree, removeTree } from '../helpers/trees.js';
+import { runCli as run } from '../helpers/cli.js';
 
 const copies: string[] = [];
 after(() => {
   for (const copy of copies) removeTree(copy);
 });
-
-async function run(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const code = await main(argv, { stdout: (chunk) => (stdout += chunk), stderr: (chunk) => (stderr += chunk), env: {}, stdoutIsTty: false });
-  return { code, stdout, stderr };
-}
 
 function copy(tree: string): string {
   const root = copyTree(tree);

@@ -7,10 +7,10 @@ import { extlinuxMasterPassword, extlinuxPassword } from '../../src/boot/extlinu
 import { managedHash, mergeCustomBlock, planGrubInstall, setUnrestricted } from '../../src/boot/grub.js';
 import { lintGrub } from '../../src/boot/lint.js';
 import { grubPbkdf2, verifyGrubPbkdf2 } from '../../src/boot/pbkdf2.js';
-import { main } from '../../src/cli/main.js';
 import { rollbackTransaction } from '../../src/txn/index.js';
 import { ScratchTrees } from '../helpers/fixture.js';
 import { copyTree, debianTree, kimigayoTree, removeTree } from '../helpers/trees.js';
+import { runCli as run } from '../helpers/cli.js';
 
 const copies: string[] = [];
 const scratch = new ScratchTrees(`kh-grub-${process.pid}-`);
@@ -18,13 +18,6 @@ after(() => {
   for (const copy of copies) removeTree(copy);
   scratch.removeAll();
 });
-
-async function run(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const code = await main(argv, { stdout: (chunk) => (stdout += chunk), stderr: (chunk) => (stderr += chunk), env: {}, stdoutIsTty: false });
-  return { code, stdout, stderr };
-}
 
 function passwordFile(password: string): string {
   const dir = scratch.create({ pw: `${password}\n` });

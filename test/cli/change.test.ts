@@ -3,17 +3,10 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, test } from 'node:test';
-import { main } from '../../src/cli/main.js';
 import { displayWidth } from '../../src/core/text.js';
 import { prepareChanges, Transaction } from '../../src/txn/index.js';
 import { makeTree, removeTree } from '../helpers/fixture.js';
-
-async function run(argv: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const code = await main(argv, { stdout: (chunk) => (stdout += chunk), stderr: (chunk) => (stderr += chunk), env, stdoutIsTty: false });
-  return { code, stdout, stderr };
-}
+import { runCli as run } from '../helpers/cli.js';
 
 function tree(): string {
   return makeTree({

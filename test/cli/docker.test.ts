@@ -2,16 +2,9 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, describe, test } from 'node:test';
-import { main } from '../../src/cli/main.js';
 import { listManifests, rollbackTransaction } from '../../src/txn/index.js';
 import { ScratchTrees } from '../helpers/fixture.js';
-
-async function run(argv: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const code = await main(argv, { stdout: (chunk) => (stdout += chunk), stderr: (chunk) => (stderr += chunk), env, stdoutIsTty: false });
-  return { code, stdout, stderr };
-}
+import { runCli as run } from '../helpers/cli.js';
 
 const FLY = fs.readFileSync('../shared/corpus/docker/fly-daemon.json', 'utf8');
 

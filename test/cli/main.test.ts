@@ -1,16 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { wrapJapanese } from '../../src/cli/common.js';
-import { main } from '../../src/cli/main.js';
 import { displayWidth } from '../../src/core/text.js';
 import { HARDENED_TREE, WEAK_TREE, makeTree, removeTree } from '../helpers/fixture.js';
-
-async function run(argv: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const code = await main(argv, { stdout: (chunk) => (stdout += chunk), stderr: (chunk) => (stderr += chunk), env, stdoutIsTty: false });
-  return { code, stdout, stderr };
-}
+import { runCli as run } from '../helpers/cli.js';
 
 describe('cli', () => {
   let hardened = '';

@@ -3,7 +3,6 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { main } from '../../src/cli/main.js';
 import { firewallChoices, generateFirewall } from '../../src/firewall/generate.js';
 import { analyzeRuleset } from '../../src/model/firewall.js';
 import type { FilterFacts } from '../../src/model/firewall.js';
@@ -12,13 +11,7 @@ import { listManifests } from '../../src/txn/index.js';
 import { makeTree, removeTree, writeTree } from '../helpers/fixture.js';
 import { netnsUnavailable } from '../helpers/netns.js';
 import { copyTree, kimigayoTree, removeTree as removeCopy } from '../helpers/trees.js';
-
-async function run(argv: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const code = await main(argv, { stdout: (chunk) => (stdout += chunk), stderr: (chunk) => (stderr += chunk), env, stdoutIsTty: false });
-  return { code, stdout, stderr };
-}
+import { runCli as run } from '../helpers/cli.js';
 
 function filterFacts(source: string, family: 4 | 6, sshPorts?: number[]): FilterFacts {
   const analysis = analyzeRuleset(parseIptables(source, `rules.v${family}`), family, sshPorts === undefined ? {} : { sshPorts });

@@ -3,7 +3,6 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { main } from '../../src/cli/main.js';
 import { firewallChoices, generateFirewall } from '../../src/firewall/generate.js';
 import { ip6tablesLinter, iptablesLinter } from '../../src/lint/iptables.js';
 import { familyFromPath } from '../../src/model/firewall-family.js';
@@ -12,6 +11,7 @@ import type { Finding, LintOptions } from '../../src/lint/types.js';
 import { makeTree, removeTree } from '../helpers/fixture.js';
 import { netnsUnavailable } from '../helpers/netns.js';
 import { repoRoot } from '../helpers/trees.js';
+import { runCli as run } from '../helpers/cli.js';
 
 const corpusDir = path.resolve(repoRoot, '../shared/corpus/iptables');
 
@@ -269,13 +269,6 @@ describe('lint command on rule files', () => {
     dir = makeTree({ 'guide.rules': GUIDE_RULES, 'rules-save': generated.ipv4, 'rules6-save': generated.ipv6 });
   });
   after(() => removeTree(dir));
-
-  async function run(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-    let stdout = '';
-    let stderr = '';
-    const code = await main(argv, { stdout: (chunk) => (stdout += chunk), stderr: (chunk) => (stderr += chunk), env: {}, stdoutIsTty: false });
-    return { code, stdout, stderr };
-  }
 
   test('guide rules exit 1 with file and line', async () => {
     const result = await run(['lint', path.join(dir, 'guide.rules')]);

@@ -7,7 +7,6 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { main } from '../../src/cli/main.js';
 import { runAudit } from '../../src/engine/audit.js';
 import { makePlan } from '../../src/plan/plan.js';
 import type { FilePlan } from '../../src/plan/plan.js';
@@ -15,6 +14,7 @@ import { validateFstab, validateSshd } from '../../src/plan/validate.js';
 import { hasRemedy } from '../../src/remedy/index.js';
 import { openTarget } from '../../src/target/target.js';
 import { copyTree, debianTree, removeTree } from '../helpers/trees.js';
+import { runCli as run } from '../helpers/cli.js';
 
 interface Entry {
   hash: string;
@@ -41,19 +41,12 @@ function manifest(root: string): Map<string, Entry> {
   return entries;
 }
 
-async function run(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const code = await main(argv, { stdout: (chunk) => (stdout += chunk), stderr: (chunk) => (stderr += chunk), env: {}, stdoutIsTty: false });
-  return { code, stdout, stderr };
-}
-
 function inTree(tree: string, command: string[]): { status: number | null; output: string } {
   const result = spawnSync('bwrap', ['--ro-bind', tree, '/', '--proc', '/proc', '--dev', '/dev', '--tmpfs', '/run', '--dir', '/run/sshd', '--unshare-all', ...command], { encoding: 'utf8' });
   return { status: result.status, output: `${result.stdout}${result.stderr}` };
 }
 
-/** An administrator who logs in with a key and uses sudo, so that the lockout guard lets apply go on. */
+/** Add an administrator who logs in with a key and uses sudo, so that the lockout guard lets apply go on. */
 function addAdmin(tree: string): void {
   fs.appendFileSync(path.join(tree, 'etc/passwd'), 'admin:x:1000:1000:Admin:/home/admin:/bin/bash\n');
   fs.appendFileSync(path.join(tree, 'etc/shadow'), 'admin:$6$salt$hash:19000:0:99999:7:::\n');

@@ -16,6 +16,7 @@ import { LIST_NAMES } from '../../src/scan/types.js';
 import { SubtreeWalker } from '../../src/scan/walker.js';
 import { applyFileChanges, rollbackTransaction } from '../../src/txn/index.js';
 import { debianTree, kimigayoTree } from '../helpers/trees.js';
+import { runCli } from '../helpers/cli.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const cli = path.join(repoRoot, 'bin/kimigayo-harden.js');
@@ -170,13 +171,6 @@ function assertSameAsFind(root: string, result: ScanResult): void {
 
 function target(relative: string): string {
   return '/' + relative;
-}
-
-async function runCli(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const code = await main(argv, { stdout: (chunk) => (stdout += chunk), stderr: (chunk) => (stderr += chunk), env: {}, stdoutIsTty: false, stderrIsTty: false });
-  return { code, stdout, stderr };
 }
 
 describe('scan', () => {

@@ -3,16 +3,9 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { main } from '../../src/cli/main.js';
 import { decodeProgram } from '../../src/seccomp/bpf.js';
 import { lintSeccomp } from '../../src/seccomp/lint.js';
-
-async function run(argv: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const code = await main(argv, { stdout: (chunk) => (stdout += chunk), stderr: (chunk) => (stderr += chunk), env, stdoutIsTty: false });
-  return { code, stdout, stderr };
-}
+import { runCli as run } from '../helpers/cli.js';
 
 const MOBY = '../shared/corpus/seccomp/moby-default.json';
 
